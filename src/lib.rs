@@ -1,0 +1,33 @@
+//! # slo-router
+//!
+//! SLO-aware health routing: record latencies on hot paths, turn them into streaming,
+//! mergeable percentiles, judge targets against a latency SLO, and route by a
+//! multi-factor score.
+//!
+//! This release provides the quantile sketches the rest is built on, in [`sketch`].
+//!
+//! # Examples
+//!
+//! ```
+//! use slo_router::sketch::{QuantileSketch, TDigest};
+//!
+//! let mut east = TDigest::default();
+//! let mut west = TDigest::default();
+//! for ms in 1..=1000 {
+//!     east.add(ms as f64 * 0.1);
+//!     west.add(ms as f64 * 0.2);
+//! }
+//! // Digests from different nodes merge into one.
+//! east.merge(&west);
+//! assert_eq!(east.count(), 2000);
+//! let p99 = east.quantile(0.99).unwrap();
+//! assert!(p99 > 190.0 && p99 < 200.0);
+//! ```
+#![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+
+mod error;
+pub mod sketch;
+#[cfg(feature = "workload")]
+pub mod workload;
+
+pub use error::ConfigError;

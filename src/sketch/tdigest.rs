@@ -1,0 +1,574 @@
+//! The merging T-Digest (Dunning & Ertl), with a selectable scale function.
+
+use super::{QuantileSketch, Totals, valid_quantile};
+use crate::error::{ConfigError, positive_finite};
+
+mod scale;
+
+pub use scale::ScaleFunction;
+use scale::ScaleCurve;
+
+/// A weighted cluster of values: its mean and how many values it holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Centroid {
+    mean: f64,
+    weight: f64,
+}
+
+/// Pending unit values per unit of compression: a buffer of `5 × compression` values is
+/// sorted and merged at once, which amortises the sort over many inserts.
+const UNIT_BUFFER_FACTOR: f64 = 5.0;
+/// Pending weighted points (from `add_weighted` and `merge`) per unit of compression.
+/// Merged digests arrive as sorted runs, which the run-aware stable sort merges cheaply.
+const WEIGHTED_BUFFER_FACTOR: f64 = 10.0;
+
+/// A merging T-Digest: a streaming, mergeable quantile sketch whose clusters are small
+/// near the extremes and larger in the middle, so tail quantiles stay accurate in
+/// bounded memory.
+///
+/// Values are buffered and folded into the centroids with one sort-then-merge pass when
+/// a buffer fills. Queries take `&self`: on a digest with unmerged points they work on a
+/// merged copy, so call [`compress`](TDigest::compress) first when querying often.
+///
+/// * Exact count, sum, min and max; the extremes are singleton clusters and
+///   interpolation uses the exact min and max.
+/// * Merging combines centroids as weighted points; it never expands a weight into copies.
+/// * The number of centroids never exceeds [`max_centroids`](TDigest::max_centroids),
+///   a function of the compression and scale function only, for any input size and order.
+///
+/// The default scale function is [`ScaleFunction::Hybrid`], chosen by the accuracy
+/// measurements in the README.
+///
+/// # Examples
+///
+/// ```
+/// use slo_router::sketch::{QuantileSketch, TDigest};
+///
+/// let mut digest = TDigest::new(100.0)?;
+/// for v in 1..=10_000 {
+///     digest.add(v as f64);
+/// }
+/// digest.add(f64::NAN); // refused and counted
+/// assert_eq!(digest.count(), 10_000);
+/// assert_eq!(digest.rejected(), 1);
+/// let p99 = digest.quantile(0.99).unwrap();
+/// assert!((p99 - 9_900.0).abs() / 9_900.0 < 0.01);
+/// # Ok::<(), slo_router::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TDigest {
+    compression: f64,
+    scale: ScaleFunction,
+    /// Merged clusters, sorted by mean.
+    centroids: Vec<Centroid>,
+    /// Unit-weight values not yet merged, in arrival order.
+    unit_buffer: Vec<f64>,
+    /// Weighted points not yet merged (from `add_weighted` and `merge`).
+    weighted_buffer: Vec<Centroid>,
+    unit_capacity: usize,
+    weighted_capacity: usize,
+    totals: Totals,
+}
+
+impl Default for TDigest {
+    /// Compression 100 with the default scale function.
+    fn default() -> Self {
+        Self::build(100.0, ScaleFunction::default())
+    }
+}
+
+impl TDigest {
+    /// A digest with the given compression (δ) and the default scale function.
+    ///
+    /// Larger compression means more, smaller clusters: more accuracy and memory.
+    /// Returns an error unless `compression` is finite and at least 10.
+    pub fn new(compression: f64) -> Result<Self, ConfigError> {
+        Self::with_scale(compression, ScaleFunction::default())
+    }
+
+    /// A digest with the given compression and scale function.
+    pub fn with_scale(compression: f64, scale: ScaleFunction) -> Result<Self, ConfigError> {
+        let compression = positive_finite("compression", compression)?;
+        if !(10.0..=100_000.0).contains(&compression) {
+            return Err(ConfigError::new(
+                "compression",
+                compression,
+                "a value in [10, 100000]",
+            ));
+        }
+        Ok(Self::build(compression, scale))
+    }
+
+    fn build(compression: f64, scale: ScaleFunction) -> Self {
+        TDigest {
+            compression,
+            scale,
+            centroids: Vec::new(),
+            unit_buffer: Vec::new(),
+            weighted_buffer: Vec::new(),
+            unit_capacity: (compression * UNIT_BUFFER_FACTOR).ceil() as usize,
+            weighted_capacity: (compression * WEIGHTED_BUFFER_FACTOR).ceil() as usize,
+            totals: Totals::EMPTY,
+        }
+    }
+
+    /// The compression (δ) this digest was built with.
+    pub fn compression(&self) -> f64 {
+        self.compression
+    }
+
+    /// The scale function this digest was built with.
+    pub fn scale_function(&self) -> ScaleFunction {
+        self.scale
+    }
+
+    /// The number of merged centroids (after [`compress`](Self::compress), all of them).
+    pub fn centroid_count(&self) -> usize {
+        self.centroids.len()
+    }
+
+    /// The most centroids this digest can ever hold after a merge pass, whatever the
+    /// number and order of the values: `2 × k_range + 3`, where `k_range` is the span of
+    /// the scale function (see [`ScaleFunction`]).
+    pub fn max_centroids(&self) -> usize {
+        ScaleCurve::max_centroids(self.scale, self.compression)
+    }
+
+    /// The merged centroids as `(mean, weight)` pairs, sorted by mean. Pending values
+    /// are not included: call [`compress`](Self::compress) first.
+    pub fn centroids(&self) -> impl ExactSizeIterator<Item = (f64, f64)> + '_ {
+        self.centroids.iter().map(|c| (c.mean, c.weight))
+    }
+
+    /// `true` when values are buffered and not yet merged into the centroids.
+    pub fn has_pending(&self) -> bool {
+        !self.unit_buffer.is_empty() || !self.weighted_buffer.is_empty()
+    }
+
+    /// Merges every buffered value into the centroids.
+    pub fn compress(&mut self) {
+        if !self.has_pending() {
+            return;
+        }
+        self.unit_buffer.sort_unstable_by(f64::total_cmp);
+        // Stable sort: merged digests arrive as sorted runs, which it detects and merges.
+        self.weighted_buffer
+            .sort_by(|a, b| a.mean.total_cmp(&b.mean));
+        let total = self.totals.count as f64;
+        let curve = ScaleCurve::new(self.scale, self.compression, total);
+        let input_len = self.centroids.len() + self.unit_buffer.len() + self.weighted_buffer.len();
+        let old = std::mem::take(&mut self.centroids);
+        let pending = merge_sorted(
+            old.iter().copied(),
+            self.weighted_buffer.iter().copied(),
+        );
+        let points = merge_sorted(
+            pending,
+            self.unit_buffer.iter().map(|&mean| Centroid { mean, weight: 1.0 }),
+        );
+        let mut out = Vec::with_capacity(old.len().max(16).min(self.max_centroids()));
+        cluster(points, input_len, total, &curve, &mut out);
+        self.centroids = out;
+        self.unit_buffer.clear();
+        self.weighted_buffer.clear();
+    }
+
+    /// Releases buffer memory that a long-lived, compressed digest no longer needs.
+    pub fn shrink_to_fit(&mut self) {
+        self.compress();
+        self.unit_buffer = Vec::new();
+        self.weighted_buffer = Vec::new();
+        self.centroids.shrink_to_fit();
+    }
+
+    #[inline]
+    fn push_weighted(&mut self, mean: f64, weight: f64) {
+        self.weighted_buffer.push(Centroid { mean, weight });
+        if self.weighted_buffer.len() >= self.weighted_capacity {
+            self.compress();
+        }
+    }
+
+    /// Runs `f` on the fully merged centroids, merging a copy when values are pending.
+    fn with_merged<R>(&self, f: impl FnOnce(&[Centroid]) -> R) -> R {
+        if self.has_pending() {
+            let mut merged = self.clone();
+            merged.compress();
+            f(&merged.centroids)
+        } else {
+            f(&self.centroids)
+        }
+    }
+}
+
+impl QuantileSketch for TDigest {
+    #[inline]
+    fn add(&mut self, value: f64) {
+        if !value.is_finite() {
+            self.totals.rejected += 1;
+            return;
+        }
+        self.totals.record(value, 1);
+        self.unit_buffer.push(value);
+        if self.unit_buffer.len() >= self.unit_capacity {
+            self.compress();
+        }
+    }
+
+    fn add_weighted(&mut self, value: f64, weight: u64) {
+        if weight == 0 {
+            return;
+        }
+        if !value.is_finite() {
+            self.totals.rejected += weight;
+            return;
+        }
+        self.totals.record(value, weight);
+        self.push_weighted(value, weight as f64);
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.totals.absorb(&other.totals);
+        for c in &other.centroids {
+            self.push_weighted(c.mean, c.weight);
+        }
+        for &c in &other.weighted_buffer {
+            self.push_weighted(c.mean, c.weight);
+        }
+        for &v in &other.unit_buffer {
+            self.unit_buffer.push(v);
+            if self.unit_buffer.len() >= self.unit_capacity {
+                self.compress();
+            }
+        }
+    }
+
+    fn quantile(&self, q: f64) -> Option<f64> {
+        if self.totals.count == 0 || !valid_quantile(q) {
+            return None;
+        }
+        let (min, max) = (self.totals.min, self.totals.max);
+        let total = self.totals.count as f64;
+        Some(self.with_merged(|c| quantile_of(c, q, total, min, max)))
+    }
+
+    fn cdf(&self, value: f64) -> Option<f64> {
+        if self.totals.count == 0 || value.is_nan() {
+            return None;
+        }
+        let (min, max) = (self.totals.min, self.totals.max);
+        if value < min {
+            return Some(0.0);
+        }
+        if value >= max {
+            return Some(1.0);
+        }
+        let total = self.totals.count as f64;
+        Some(self.with_merged(|c| cdf_of(c, value, total, min, max)))
+    }
+
+    fn count(&self) -> u64 {
+        self.totals.count
+    }
+
+    fn min(&self) -> Option<f64> {
+        self.totals.min()
+    }
+
+    fn max(&self) -> Option<f64> {
+        self.totals.max()
+    }
+
+    fn sum(&self) -> f64 {
+        self.totals.sum
+    }
+
+    fn rejected(&self) -> u64 {
+        self.totals.rejected
+    }
+
+    fn clear(&mut self) {
+        self.centroids.clear();
+        self.unit_buffer.clear();
+        self.weighted_buffer.clear();
+        self.totals = Totals::EMPTY;
+    }
+
+    fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.centroids.capacity() * std::mem::size_of::<Centroid>()
+            + self.unit_buffer.capacity() * std::mem::size_of::<f64>()
+            + self.weighted_buffer.capacity() * std::mem::size_of::<Centroid>()
+    }
+}
+
+/// Merges two mean-sorted streams into one mean-sorted stream.
+fn merge_sorted(
+    a: impl Iterator<Item = Centroid>,
+    b: impl Iterator<Item = Centroid>,
+) -> impl Iterator<Item = Centroid> {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.mean < x.mean => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
+}
+
+/// The greedy merge pass: walks the sorted points and closes a cluster when adding the
+/// next point would stretch it over one unit of the scale function. The first and last
+/// points always stay alone, so the extremes are singleton clusters.
+fn cluster(
+    mut points: impl Iterator<Item = Centroid>,
+    len: usize,
+    total: f64,
+    curve: &ScaleCurve,
+    out: &mut Vec<Centroid>,
+) {
+    let Some(first) = points.next() else {
+        return;
+    };
+    out.push(first);
+    let mut weight_before = first.weight;
+    let Some(second) = points.next() else {
+        return;
+    };
+    // The cluster being built, as (sum of mean × weight, weight), so that no division
+    // happens per point; `mean` is its value when it holds one point.
+    let mut sum = second.mean * second.weight;
+    let mut weight = second.weight;
+    let mut single_mean = second.mean;
+    let mut limit = curve.weight_limit(weight_before / total) * total;
+    for (index, point) in points.enumerate() {
+        let is_last = index + 3 == len;
+        if !is_last && weight_before + weight + point.weight <= limit {
+            sum += point.mean * point.weight;
+            weight += point.weight;
+        } else {
+            out.push(close(sum, weight, single_mean));
+            weight_before += weight;
+            sum = point.mean * point.weight;
+            weight = point.weight;
+            single_mean = point.mean;
+            limit = curve.weight_limit(weight_before / total) * total;
+        }
+    }
+    out.push(close(sum, weight, single_mean));
+}
+
+#[inline]
+fn close(sum: f64, weight: f64, single_mean: f64) -> Centroid {
+    let mean = if sum == single_mean * weight {
+        single_mean
+    } else {
+        sum / weight
+    };
+    Centroid { mean, weight }
+}
+
+/// Interpolated quantile over merged centroids. Scans from the nearer end so tail
+/// quantiles touch few centroids.
+fn quantile_of(centroids: &[Centroid], q: f64, total: f64, min: f64, max: f64) -> f64 {
+    if q == 0.0 || total <= 1.0 {
+        return if q == 1.0 { max } else { min };
+    }
+    if q == 1.0 {
+        return max;
+    }
+    let index = q * total;
+    let estimate = if q <= 0.5 {
+        interpolate(centroids.iter(), index, min, max)
+    } else {
+        interpolate(centroids.iter().rev(), total - index, max, min)
+    };
+    estimate.clamp(min, max)
+}
+
+/// Finds the value at `index` (a weight measured from the `near` extreme) by walking
+/// the centroids from that extreme. Each centroid's weight is spread evenly around its
+/// mean; a singleton is a point; the extremes are exact.
+fn interpolate<'a>(
+    mut walk: impl Iterator<Item = &'a Centroid>,
+    index: f64,
+    near: f64,
+    far: f64,
+) -> f64 {
+    let Some(&first) = walk.next() else {
+        return near;
+    };
+    if index < 1.0 {
+        return near;
+    }
+    let half_first = first.weight / 2.0;
+    if first.weight > 1.0 && index < half_first {
+        // One of the first cluster's values is the extreme itself.
+        return lerp(near, first.mean, (index - 1.0) / (half_first - 1.0));
+    }
+    let mut prev = first;
+    let mut weight_at_prev = half_first;
+    for &next in walk {
+        let gap = (prev.weight + next.weight) / 2.0;
+        if weight_at_prev + gap > index {
+            let mut left_unit = 0.0;
+            if prev.weight == 1.0 {
+                if index - weight_at_prev < 0.5 {
+                    return prev.mean;
+                }
+                left_unit = 0.5;
+            }
+            let mut right_unit = 0.0;
+            if next.weight == 1.0 {
+                if weight_at_prev + gap - index <= 0.5 {
+                    return next.mean;
+                }
+                right_unit = 0.5;
+            }
+            let z1 = index - weight_at_prev - left_unit;
+            let z2 = weight_at_prev + gap - index - right_unit;
+            return weighted_average(prev.mean, z2, next.mean, z1);
+        }
+        weight_at_prev += gap;
+        prev = next;
+    }
+    // Between the last centroid's mean and the far extreme.
+    let half_last = prev.weight / 2.0;
+    let z1 = index - weight_at_prev;
+    if prev.weight <= 1.0 || z1 >= half_last - 1.0 {
+        return if z1 >= half_last - 0.5 { far } else { prev.mean };
+    }
+    lerp(prev.mean, far, z1 / (half_last - 1.0))
+}
+
+/// Interpolated fraction of weight at or below `value`, for `min <= value < max`.
+fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) -> f64 {
+    let n = centroids.len();
+    let first = centroids[0];
+    if value < first.mean {
+        // Between the exact minimum (one value) and the first centroid's mean.
+        if first.mean - min > 0.0 {
+            let fraction = (value - min) / (first.mean - min);
+            return (1.0 + fraction * (first.weight / 2.0 - 1.0).max(0.0)) / total;
+        }
+        return 0.0;
+    }
+    let last = centroids[n - 1];
+    if value > last.mean {
+        if max - last.mean > 0.0 {
+            let fraction = (max - value) / (max - last.mean);
+            return 1.0 - (1.0 + fraction * (last.weight / 2.0 - 1.0).max(0.0)) / total;
+        }
+        return 1.0;
+    }
+    let mut weight_before = 0.0;
+    let mut i = 0;
+    while i < n {
+        let c = centroids[i];
+        if c.mean == value {
+            // Every centroid at exactly this value counts in full.
+            let mut tied = 0.0;
+            while i < n && centroids[i].mean == value {
+                tied += centroids[i].weight;
+                i += 1;
+            }
+            return ((weight_before + tied) / total).min(1.0);
+        }
+        let next = centroids[i + 1];
+        if value < next.mean {
+            let gap = (c.weight + next.weight) / 2.0;
+            let left_out = if c.weight == 1.0 { 0.5 } else { 0.0 };
+            let right_out = if next.weight == 1.0 { 0.5 } else { 0.0 };
+            let fraction = (value - c.mean) / (next.mean - c.mean);
+            let base = weight_before + c.weight / 2.0 + left_out;
+            return (base + (gap - left_out - right_out) * fraction) / total;
+        }
+        weight_before += c.weight;
+        i += 1;
+    }
+    1.0
+}
+
+#[inline]
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    a + (b - a) * t
+}
+
+/// The average of `x1` and `x2` weighted by `w1` and `w2`, kept between them despite
+/// rounding.
+#[inline]
+fn weighted_average(x1: f64, w1: f64, x2: f64, w2: f64) -> f64 {
+    let (lo, hi) = if x1 <= x2 { (x1, x2) } else { (x2, x1) };
+    ((x1 * w1 + x2 * w2) / (w1 + w2)).clamp(lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_digest_answers_none() {
+        let d = TDigest::default();
+        assert_eq!(d.quantile(0.5), None);
+        assert_eq!(d.cdf(1.0), None);
+        assert_eq!(d.min(), None);
+        assert_eq!(d.mean(), None);
+    }
+
+    #[test]
+    fn invalid_quantiles_answer_none() {
+        let mut d = TDigest::default();
+        d.add(1.0);
+        for q in [-0.1, 1.1, f64::NAN, f64::INFINITY] {
+            assert_eq!(d.quantile(q), None, "q = {q}");
+        }
+    }
+
+    #[test]
+    fn compression_is_validated() {
+        for bad in [0.0, -1.0, 5.0, f64::NAN, f64::INFINITY, 1e9] {
+            let err = TDigest::new(bad).unwrap_err();
+            assert_eq!(err.field(), "compression");
+        }
+        assert!(TDigest::new(10.0).is_ok());
+    }
+
+    #[test]
+    fn weighted_add_is_honoured() {
+        let mut d = TDigest::default();
+        d.add_weighted(10.0, 99);
+        d.add(1000.0);
+        assert_eq!(d.count(), 100);
+        assert_eq!(d.quantile(0.5), Some(10.0));
+        assert_eq!(d.sum(), 99.0 * 10.0 + 1000.0);
+    }
+
+    #[test]
+    fn merge_keeps_other_untouched() {
+        let mut a = TDigest::default();
+        let mut b = TDigest::default();
+        for i in 0..1000 {
+            a.add(i as f64);
+            b.add((i + 1000) as f64);
+        }
+        let before = b.clone();
+        a.merge(&b);
+        assert_eq!(b.count(), before.count());
+        assert_eq!(b.unit_buffer, before.unit_buffer);
+        assert_eq!(b.centroids, before.centroids);
+        assert_eq!(a.count(), 2000);
+        assert_eq!(a.min(), Some(0.0));
+        assert_eq!(a.max(), Some(1999.0));
+    }
+
+    #[test]
+    fn merge_sorted_interleaves() {
+        let c = |m| Centroid {
+            mean: m,
+            weight: 1.0,
+        };
+        let merged: Vec<f64> = merge_sorted([c(1.0), c(4.0)].into_iter(), [c(2.0), c(3.0), c(5.0)].into_iter())
+            .map(|c| c.mean)
+            .collect();
+        assert_eq!(merged, vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+    }
+}
