@@ -27,7 +27,12 @@ pub(crate) fn accuracy_report(n: usize, seed: u64) {
     println!("{:>12}{:>12}", format!("{} KiB", n * 8 / 1024), "-");
     row("TDigest (δ 100)", TDigest::default(), &values, &exact);
     row("DDSketch (α 1 %)", DDSketch::default(), &values, &exact);
-    row("HdrSketch (3 digits)", HdrSketch::default(), &values, &exact);
+    row(
+        "HdrSketch (3 digits)",
+        HdrSketch::default(),
+        &values,
+        &exact,
+    );
     println!("\nEach cell: estimate (relative error against the exact order statistic).");
 }
 

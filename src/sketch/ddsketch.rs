@@ -453,6 +453,9 @@ mod tests {
         for bad in [0.0, 1.0, -0.5, f64::NAN] {
             assert_eq!(DDSketch::new(bad).unwrap_err().field(), "relative_accuracy");
         }
-        assert_eq!(DDSketch::with_max_bins(0.01, 2).unwrap_err().field(), "max_bins");
+        assert_eq!(
+            DDSketch::with_max_bins(0.01, 2).unwrap_err().field(),
+            "max_bins"
+        );
     }
 }

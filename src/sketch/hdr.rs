@@ -56,7 +56,11 @@ impl HdrSketch {
         significant_figures: u8,
     ) -> Result<Self, ConfigError> {
         if lowest_micros == 0 {
-            return Err(ConfigError::new("lowest_micros", lowest_micros, "at least 1"));
+            return Err(ConfigError::new(
+                "lowest_micros",
+                lowest_micros,
+                "at least 1",
+            ));
         }
         if highest_micros < lowest_micros.saturating_mul(2) {
             return Err(ConfigError::new(
@@ -203,9 +207,18 @@ mod tests {
 
     #[test]
     fn bounds_are_validated() {
-        assert_eq!(HdrSketch::new(0, 10, 3).unwrap_err().field(), "lowest_micros");
-        assert_eq!(HdrSketch::new(10, 15, 3).unwrap_err().field(), "highest_micros");
-        assert_eq!(HdrSketch::new(1, 1000, 6).unwrap_err().field(), "significant_figures");
+        assert_eq!(
+            HdrSketch::new(0, 10, 3).unwrap_err().field(),
+            "lowest_micros"
+        );
+        assert_eq!(
+            HdrSketch::new(10, 15, 3).unwrap_err().field(),
+            "highest_micros"
+        );
+        assert_eq!(
+            HdrSketch::new(1, 1000, 6).unwrap_err().field(),
+            "significant_figures"
+        );
     }
 
     #[test]
