@@ -381,9 +381,8 @@ fn cluster(
         curve,
         total,
         weight_before: 0.0,
-        sum: 0.0,
+        mean: 0.0,
         weight: 0.0,
-        single_mean: 0.0,
         limit: curve.weight_limit(0.0) * total,
     };
     let len = base.len() + units.len();
@@ -422,17 +421,14 @@ fn cluster(
     builder.close();
 }
 
-/// The cluster being built during a merge pass, kept as (sum of mean × weight, weight)
-/// so that no division happens per point.
+/// The cluster being built during a merge pass.
 struct ClusterBuilder<'a> {
     out: &'a mut Vec<Centroid>,
     curve: &'a ScaleCurve,
     total: f64,
     weight_before: f64,
-    sum: f64,
+    mean: f64,
     weight: f64,
-    /// The mean of the cluster's first point: its exact mean while all points share it.
-    single_mean: f64,
     /// The cumulative weight the current cluster may reach.
     limit: f64,
 }
@@ -463,30 +459,34 @@ impl ClusterBuilder<'_> {
         }
     }
 
+    /// Folds a point into the cluster's running mean. The update moves the mean toward
+    /// the point by its share of the weight, so equal values keep the mean exact and
+    /// no sum of `mean × weight` can overflow.
     #[inline]
     fn absorb(&mut self, mean: f64, weight: f64) {
-        if self.weight == 0.0 {
-            self.single_mean = mean;
-        }
-        self.sum += mean * weight;
         self.weight += weight;
+        let share = weight / self.weight;
+        let moved = self.mean + (mean - self.mean) * share;
+        self.mean = if moved.is_finite() {
+            moved
+        } else {
+            // Means near ±f64::MAX: the difference overflowed; blend instead.
+            let (lo, hi) = min_max(self.mean, mean);
+            (self.mean * (1.0 - share) + mean * share).clamp(lo, hi)
+        };
     }
 
     fn close(&mut self) {
         if self.weight == 0.0 {
             return;
         }
-        let mean = if self.sum == self.single_mean * self.weight {
-            self.single_mean
-        } else {
-            self.sum / self.weight
-        };
+        let mean = self.mean;
         self.out.push(Centroid {
             mean,
             weight: self.weight,
         });
         self.weight_before += self.weight;
-        self.sum = 0.0;
+        self.mean = 0.0;
         self.weight = 0.0;
         self.limit = self.curve.weight_limit(self.weight_before / self.total) * self.total;
     }
@@ -576,7 +576,7 @@ fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) ->
     if value < first.mean {
         // Between the exact minimum (one value) and the first centroid's mean.
         if first.mean - min > 0.0 {
-            let fraction = (value - min) / (first.mean - min);
+            let fraction = fraction(value, min, first.mean);
             return (1.0 + fraction * (first.weight / 2.0 - 1.0).max(0.0)) / total;
         }
         return 0.0;
@@ -584,7 +584,7 @@ fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) ->
     let last = centroids[n - 1];
     if value > last.mean {
         if max - last.mean > 0.0 {
-            let fraction = (max - value) / (max - last.mean);
+            let fraction = fraction(value, max, last.mean);
             return 1.0 - (1.0 + fraction * (last.weight / 2.0 - 1.0).max(0.0)) / total;
         }
         return 1.0;
@@ -607,7 +607,7 @@ fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) ->
             let gap = (c.weight + next.weight) / 2.0;
             let left_out = if c.weight == 1.0 { 0.5 } else { 0.0 };
             let right_out = if next.weight == 1.0 { 0.5 } else { 0.0 };
-            let fraction = (value - c.mean) / (next.mean - c.mean);
+            let fraction = fraction(value, c.mean, next.mean);
             let base = weight_before + c.weight / 2.0 + left_out;
             return (base + (gap - left_out - right_out) * fraction) / total;
         }
@@ -617,17 +617,31 @@ fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) ->
     1.0
 }
 
+// The helpers below work on halves, which is exact for all but subnormal values and
+// keeps differences such as `f64::MAX - (-f64::MAX)` finite.
+
+/// Where `x` lies between `a` and `b`, as a fraction in `[0, 1]`.
 #[inline]
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
-    a + (b - a) * t
+fn fraction(x: f64, a: f64, b: f64) -> f64 {
+    ((x / 2.0 - a / 2.0) / (b / 2.0 - a / 2.0)).clamp(0.0, 1.0)
 }
 
-/// The average of `x1` and `x2` weighted by `w1` and `w2`, kept between them despite
-/// rounding.
+/// The point a fraction `t` of the way from `a` to `b`.
+#[inline]
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    let (lo, hi) = min_max(a, b);
+    (a + (b / 2.0 - a / 2.0) * t * 2.0).clamp(lo, hi)
+}
+
+/// The average of `x1` and `x2` weighted by `w1` and `w2`, kept between them.
 #[inline]
 fn weighted_average(x1: f64, w1: f64, x2: f64, w2: f64) -> f64 {
-    let (lo, hi) = if x1 <= x2 { (x1, x2) } else { (x2, x1) };
-    ((x1 * w1 + x2 * w2) / (w1 + w2)).clamp(lo, hi)
+    lerp(x1, x2, w2 / (w1 + w2))
+}
+
+#[inline]
+fn min_max(a: f64, b: f64) -> (f64, f64) {
+    if a <= b { (a, b) } else { (b, a) }
 }
 
 #[cfg(test)]
@@ -669,6 +683,22 @@ mod tests {
         assert_eq!(d.count(), 100);
         assert_eq!(d.quantile(0.5), Some(10.0));
         assert_eq!(d.sum(), 99.0 * 10.0 + 1000.0);
+    }
+
+    #[test]
+    fn extreme_values_never_produce_nan() {
+        let mut d = TDigest::default();
+        for i in 0..3000 {
+            d.add(if i % 2 == 0 { f64::MAX } else { -f64::MAX });
+            d.add(5e-324);
+        }
+        for i in 0..=100 {
+            let v = d.quantile(i as f64 / 100.0).unwrap();
+            assert!(!v.is_nan(), "q = {i}%");
+        }
+        assert_eq!(d.quantile(0.0), Some(-f64::MAX));
+        assert_eq!(d.quantile(1.0), Some(f64::MAX));
+        assert!(!d.cdf(1e308).unwrap().is_nan());
     }
 
     #[test]
