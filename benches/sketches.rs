@@ -6,7 +6,10 @@
 
 use std::hint::black_box;
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{
+    BatchSize, BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main,
+};
 use mimalloc::MiMalloc;
 use slo_router::sketch::{DDSketch, HdrSketch, QuantileSketch, TDigest};
 use slo_router::workload::Stream;
@@ -18,31 +21,38 @@ const INSERTS: usize = 100_000;
 const SAMPLES: usize = 1_000_000;
 const PARTS: usize = 64;
 
+fn insert_into<S: QuantileSketch>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    values: &[f64],
+    make: impl Fn() -> S,
+) {
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let mut sketch = make();
+            values.iter().for_each(|&v| sketch.add(v));
+            black_box(sketch.count())
+        })
+    });
+}
+
 fn insert(c: &mut Criterion) {
     let values = Stream::LogNormal.generate(INSERTS, 7);
     let mut group = c.benchmark_group("insert");
     group.throughput(Throughput::Elements(INSERTS as u64));
-    group.bench_function("slo_router::TDigest", |b| {
-        b.iter(|| {
-            let mut d = TDigest::default();
-            values.iter().for_each(|&v| d.add(v));
-            black_box(d.count())
-        })
-    });
-    group.bench_function("slo_router::DDSketch", |b| {
-        b.iter(|| {
-            let mut d = DDSketch::default();
-            values.iter().for_each(|&v| d.add(v));
-            black_box(d.count())
-        })
-    });
-    group.bench_function("slo_router::HdrSketch", |b| {
-        b.iter(|| {
-            let mut d = HdrSketch::default();
-            values.iter().for_each(|&v| d.add(v));
-            black_box(d.count())
-        })
-    });
+    insert_into(&mut group, "slo_router::TDigest", &values, TDigest::default);
+    insert_into(
+        &mut group,
+        "slo_router::DDSketch",
+        &values,
+        DDSketch::default,
+    );
+    insert_into(
+        &mut group,
+        "slo_router::HdrSketch",
+        &values,
+        HdrSketch::default,
+    );
     group.bench_function("tdigest crate (batches of 500)", |b| {
         b.iter(|| {
             let mut d = tdigest::TDigest::new_with_size(100);

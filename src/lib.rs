@@ -27,7 +27,15 @@
 
 mod error;
 pub mod sketch;
+pub mod slo;
+pub mod target;
+pub mod window;
 #[cfg(feature = "workload")]
 pub mod workload;
 
 pub use error::ConfigError;
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

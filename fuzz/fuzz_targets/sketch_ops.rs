@@ -65,6 +65,15 @@ struct Checked<S> {
     takes_negative: bool,
 }
 
+/// Adds `weight` to the accepted or the rejected tally.
+fn tally(count: &mut u64, rejected: &mut u64, accepted: bool, weight: u64) {
+    if accepted {
+        *count += weight;
+    } else {
+        *rejected += weight;
+    }
+}
+
 impl<S: QuantileSketch> Checked<S> {
     fn new(sketch: S, takes_negative: bool) -> Self {
         Checked {
@@ -86,32 +95,26 @@ impl<S: QuantileSketch> Checked<S> {
         match op % 8 {
             0 | 1 => {
                 self.sketch.add(value);
-                if self.accepts(value) {
-                    self.count += 1;
-                } else {
-                    self.rejected += 1;
-                }
+                let accepted = self.accepts(value);
+                tally(&mut self.count, &mut self.rejected, accepted, 1);
             }
             2 => {
                 self.sketch.add_weighted(value, weight);
-                if self.accepts(value) {
-                    self.count += weight;
-                } else {
-                    self.rejected += weight;
-                }
+                let accepted = self.accepts(value);
+                tally(&mut self.count, &mut self.rejected, accepted, weight);
             }
             3 => {
                 self.other.add(value);
-                if self.accepts(value) {
-                    self.other_count += 1;
-                } else {
-                    self.other_rejected += 1;
-                }
+                let accepted = self.accepts(value);
+                tally(&mut self.other_count, &mut self.other_rejected, accepted, 1);
             }
             4 => {
                 let before = (self.other.count(), self.other.min(), self.other.max());
                 self.sketch.merge(&self.other);
-                assert_eq!(before, (self.other.count(), self.other.min(), self.other.max()));
+                assert_eq!(
+                    before,
+                    (self.other.count(), self.other.min(), self.other.max())
+                );
                 self.count += self.other_count;
                 self.rejected += self.other_rejected;
             }
@@ -132,7 +135,11 @@ impl<S: QuantileSketch> Checked<S> {
             (Some(v), Some(min), Some(max)) => {
                 assert!(min <= v && v <= max, "q={q}: {v} outside [{min}, {max}]");
                 let (lo, hi) = (s.quantile(q * 0.5).unwrap(), s.quantile(q.sqrt()).unwrap());
-                assert!(lo <= v && v <= hi, "{}: not monotone at q={q}: {lo} {v} {hi}", std::any::type_name::<S>());
+                assert!(
+                    lo <= v && v <= hi,
+                    "{}: not monotone at q={q}: {lo} {v} {hi}",
+                    std::any::type_name::<S>()
+                );
             }
             (None, _, _) => assert!(s.count() == 0 || !(0.0..=1.0).contains(&q)),
             other => panic!("inconsistent answers {other:?}"),
@@ -140,7 +147,11 @@ impl<S: QuantileSketch> Checked<S> {
         if let Some(f) = s.cdf(value) {
             assert!((0.0..=1.0).contains(&f), "cdf({value}) = {f}");
         }
-        assert!(s.memory_bytes() < 1 << 20, "memory grew to {}", s.memory_bytes());
+        assert!(
+            s.memory_bytes() < 1 << 20,
+            "memory grew to {}",
+            s.memory_bytes()
+        );
     }
 }
 
@@ -148,7 +159,7 @@ fuzz_target!(|data: &[u8]| {
     let mut ops = Ops { bytes: data };
     let mut tdigest = Checked::new(TDigest::default(), true);
     let mut ddsketch = Checked::new(DDSketch::with_max_bins(0.02, 64).expect("valid"), true);
-    let mut hdr = Checked::new(HdrSketch::default(), false);
+    let mut hdr = Checked::new(HdrSketch::new(1, 3_600_000_000, 2).expect("valid"), false);
     while let (Some(op), Some(value), Some(w), Some(q)) =
         (ops.byte(), ops.value(), ops.byte(), ops.byte())
     {

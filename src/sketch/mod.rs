@@ -87,6 +87,11 @@ pub trait QuantileSketch: Clone + Send + Sync + 'static {
 
     /// Heap and inline bytes held by the sketch right now.
     fn memory_bytes(&self) -> usize;
+
+    /// Merges anything buffered and releases memory kept only to speed up inserts.
+    /// Called on sketches that will be queried and merged but rarely added to again
+    /// (closed sub-windows, merged results). Answers do not change.
+    fn compact(&mut self) {}
 }
 
 /// Exact running statistics shared by the backends: count, sum, min, max, rejected.

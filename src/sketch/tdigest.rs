@@ -179,14 +179,6 @@ impl TDigest {
         self.weighted_sorted = true;
     }
 
-    /// Releases buffer memory that a long-lived, compressed digest no longer needs.
-    pub fn shrink_to_fit(&mut self) {
-        self.compress();
-        self.unit_buffer = Vec::new();
-        self.weighted_buffer = Vec::new();
-        self.centroids.shrink_to_fit();
-    }
-
     #[inline]
     fn push_weighted(&mut self, mean: f64, weight: f64) {
         if self
@@ -313,6 +305,13 @@ impl QuantileSketch for TDigest {
         self.weighted_buffer.clear();
         self.weighted_sorted = true;
         self.totals = Totals::EMPTY;
+    }
+
+    fn compact(&mut self) {
+        self.compress();
+        self.unit_buffer = Vec::new();
+        self.weighted_buffer = Vec::new();
+        self.centroids.shrink_to_fit();
     }
 
     fn memory_bytes(&self) -> usize {
