@@ -61,8 +61,8 @@ struct Checked<S> {
     rejected: u64,
     other_count: u64,
     other_rejected: u64,
-    /// HdrSketch cannot represent negative latencies; the others take any finite value.
-    takes_negative: bool,
+    /// The values this backend accepts; the rest must be counted as rejected.
+    accepts: fn(f64) -> bool,
 }
 
 /// Adds `weight` to the accepted or the rejected tally.
@@ -75,9 +75,9 @@ fn tally(count: &mut u64, rejected: &mut u64, accepted: bool, weight: u64) {
 }
 
 impl<S: QuantileSketch> Checked<S> {
-    fn new(sketch: S, takes_negative: bool) -> Self {
+    fn new(sketch: S, accepts: fn(f64) -> bool) -> Self {
         Checked {
-            takes_negative,
+            accepts,
             other: sketch.clone(),
             sketch,
             count: 0,
@@ -88,7 +88,7 @@ impl<S: QuantileSketch> Checked<S> {
     }
 
     fn accepts(&self, value: f64) -> bool {
-        value.is_finite() && (value >= 0.0 || self.takes_negative)
+        (self.accepts)(value)
     }
 
     fn step(&mut self, op: u8, value: f64, weight: u64, q: f64) {
@@ -157,9 +157,14 @@ impl<S: QuantileSketch> Checked<S> {
 
 fuzz_target!(|data: &[u8]| {
     let mut ops = Ops { bytes: data };
-    let mut tdigest = Checked::new(TDigest::default(), true);
-    let mut ddsketch = Checked::new(DDSketch::with_max_bins(0.02, 64).expect("valid"), true);
-    let mut hdr = Checked::new(HdrSketch::new(1, 3_600_000_000, 2).expect("valid"), false);
+    let mut tdigest = Checked::new(TDigest::default(), |v| v.abs() <= f64::from(f32::MAX));
+    let mut ddsketch = Checked::new(
+        DDSketch::with_max_bins(0.02, 64).expect("valid"),
+        f64::is_finite,
+    );
+    let mut hdr = Checked::new(HdrSketch::new(1, 3_600_000_000, 2).expect("valid"), |v| {
+        v.is_finite() && v >= 0.0
+    });
     while let (Some(op), Some(value), Some(w), Some(q)) =
         (ops.byte(), ops.value(), ops.byte(), ops.byte())
     {

@@ -57,6 +57,14 @@ pub trait QuantileSketch: Clone + Send + Sync + 'static {
     /// in `[0, 1]` (including NaN).
     fn quantile(&self, q: f64) -> Option<f64>;
 
+    /// The estimated values at several quantiles, written to `out` (pairwise with `qs`).
+    /// Backends override it to share work between the queries.
+    fn quantiles(&self, qs: &[f64], out: &mut [Option<f64>]) {
+        for (q, slot) in qs.iter().zip(out.iter_mut()) {
+            *slot = self.quantile(*q);
+        }
+    }
+
     /// The estimated fraction of weight at or below `value`. `None` when the sketch is
     /// empty or `value` is NaN.
     fn cdf(&self, value: f64) -> Option<f64>;
@@ -88,10 +96,16 @@ pub trait QuantileSketch: Clone + Send + Sync + 'static {
     /// Heap and inline bytes held by the sketch right now.
     fn memory_bytes(&self) -> usize;
 
-    /// Merges anything buffered and releases memory kept only to speed up inserts.
-    /// Called on sketches that will be queried and merged but rarely added to again
-    /// (closed sub-windows, merged results). Answers do not change.
-    fn compact(&mut self) {}
+    /// Merges anything buffered, so that queries and merges are cheap, keeping the
+    /// buffers' memory for further inserts. Answers do not change.
+    fn flush(&mut self) {}
+
+    /// Like [`flush`](Self::flush), and also releases memory kept only to speed up
+    /// inserts. For sketches that will be queried and merged but rarely added to again
+    /// (closed sub-windows, merged results).
+    fn compact(&mut self) {
+        self.flush();
+    }
 }
 
 /// Exact running statistics shared by the backends: count, sum, min, max, rejected.

@@ -8,12 +8,45 @@ mod scale;
 use scale::ScaleCurve;
 pub use scale::ScaleFunction;
 
-/// A weighted cluster of values: its mean and how many values it holds.
+/// A stored cluster: its mean and how many values it holds. Single precision halves
+/// the memory of every digest (a 5-sub-window ring keeps seven); a mean is off by at
+/// most 6e-8 relative, far inside any quantile bound, and count, sum, min and max are
+/// kept exactly beside the centroids.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Centroid {
+    mean: f32,
+    weight: f32,
+}
+
+/// A weighted point in double precision: what buffers hold and merge passes compute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Point {
     mean: f64,
     weight: f64,
 }
+
+impl From<Centroid> for Point {
+    #[inline]
+    fn from(c: Centroid) -> Self {
+        Point {
+            mean: f64::from(c.mean),
+            weight: f64::from(c.weight),
+        }
+    }
+}
+
+impl From<Point> for Centroid {
+    #[inline]
+    fn from(p: Point) -> Self {
+        Centroid {
+            mean: p.mean as f32,
+            weight: p.weight as f32,
+        }
+    }
+}
+
+/// The largest magnitude a digest accepts: centroids are stored in single precision.
+const MAX_MAGNITUDE: f64 = f32::MAX as f64;
 
 /// Pending unit values per unit of compression: a buffer of `5 × compression` values is
 /// sorted and merged at once, which amortises the sort over many inserts.
@@ -33,6 +66,9 @@ const WEIGHTED_BUFFER_FACTOR: f64 = 4.0;
 ///
 /// * Exact count, sum, min and max; the extremes are singleton clusters and
 ///   interpolation uses the exact min and max.
+/// * Centroids are stored in single precision (8 bytes each): values of magnitude
+///   above `f32::MAX` (3.4 × 10³⁸) are refused like NaN and counted in
+///   [`rejected`](QuantileSketch::rejected).
 /// * Merging combines centroids as weighted points; it never expands a weight into copies.
 /// * The number of centroids never exceeds [`max_centroids`](TDigest::max_centroids),
 ///   a function of the compression and scale function only, for any input size and order.
@@ -63,13 +99,17 @@ pub struct TDigest {
     /// Merged clusters, sorted by mean.
     centroids: Vec<Centroid>,
     /// Unit-weight values not yet merged, in arrival order, as order-preserving integer
-    /// keys (see [`sort_key`]): integers sort much faster than `f64::total_cmp`.
-    unit_buffer: Vec<u64>,
+    /// keys of their single-precision value (see [`sort_key`]): integers sort much
+    /// faster than floats under `total_cmp`, and half-width keys halve the buffer.
+    unit_buffer: Vec<u32>,
     /// Weighted points not yet merged (from `add_weighted` and `merge`).
-    weighted_buffer: Vec<Centroid>,
+    weighted_buffer: Vec<Point>,
     /// `weighted_buffer` is sorted by mean: merged digests are folded in with a linear
     /// merge, which keeps it so and spares the sort.
     weighted_sorted: bool,
+    /// `weighted_buffer` holds only other digests' clusters (no raw weighted adds), so
+    /// a query may walk its union with the centroids without a merge pass.
+    weighted_are_clusters: bool,
     unit_capacity: usize,
     weighted_capacity: usize,
     totals: Totals,
@@ -112,6 +152,7 @@ impl TDigest {
             unit_buffer: Vec::new(),
             weighted_buffer: Vec::new(),
             weighted_sorted: true,
+            weighted_are_clusters: true,
             unit_capacity: (compression * UNIT_BUFFER_FACTOR).ceil() as usize,
             weighted_capacity: (compression * WEIGHTED_BUFFER_FACTOR).ceil() as usize,
             totals: Totals::EMPTY,
@@ -143,7 +184,9 @@ impl TDigest {
     /// The merged centroids as `(mean, weight)` pairs, sorted by mean. Pending values
     /// are not included: call [`compress`](Self::compress) first.
     pub fn centroids(&self) -> impl ExactSizeIterator<Item = (f64, f64)> + '_ {
-        self.centroids.iter().map(|c| (c.mean, c.weight))
+        self.centroids
+            .iter()
+            .map(|&c| (f64::from(c.mean), f64::from(c.weight)))
     }
 
     /// `true` when values are buffered and not yet merged into the centroids.
@@ -159,24 +202,19 @@ impl TDigest {
         self.unit_buffer.sort_unstable();
         if !self.weighted_sorted {
             self.weighted_buffer
-                .sort_unstable_by_key(|c| sort_key(c.mean));
+                .sort_unstable_by(|a, b| a.mean.total_cmp(&b.mean));
         }
         let old = std::mem::take(&mut self.centroids);
-        let with_weighted;
-        let base: &[Centroid] = if self.weighted_buffer.is_empty() {
-            &old
-        } else {
-            with_weighted = merge_slices(&old, &self.weighted_buffer);
-            &with_weighted
-        };
+        let base = merge_slices(&old, &self.weighted_buffer);
         let total = self.totals.count as f64;
         let curve = ScaleCurve::new(self.scale, self.compression, total);
         let mut out = Vec::with_capacity(old.len().max(16).min(self.max_centroids()));
-        cluster(base, &self.unit_buffer, total, &curve, &mut out);
+        cluster(&base, &self.unit_buffer, total, &curve, &mut out);
         self.centroids = out;
         self.unit_buffer.clear();
         self.weighted_buffer.clear();
         self.weighted_sorted = true;
+        self.weighted_are_clusters = true;
     }
 
     #[inline]
@@ -188,20 +226,49 @@ impl TDigest {
         {
             self.weighted_sorted = false;
         }
-        self.weighted_buffer.push(Centroid { mean, weight });
+        self.weighted_buffer.push(Point { mean, weight });
         if self.weighted_buffer.len() >= self.weighted_capacity {
             self.compress();
         }
     }
 
-    /// Runs `f` on the fully merged centroids, merging a copy when values are pending.
-    fn with_merged<R>(&self, f: impl FnOnce(&[Centroid]) -> R) -> R {
-        if self.has_pending() {
+    /// The clusters a query walks, without touching `self`: the stored centroids; when
+    /// only other digests' clusters are pending, their union with the centroids (one
+    /// linear merge, no merge pass); otherwise a compressed copy.
+    fn view(&self) -> View<'_> {
+        if !self.has_pending() {
+            View::Stored(&self.centroids)
+        } else if self.unit_buffer.is_empty() && self.weighted_sorted && self.weighted_are_clusters
+        {
+            View::Points(merge_slices(&self.centroids, &self.weighted_buffer))
+        } else {
             let mut merged = self.clone();
             merged.compress();
-            f(&merged.centroids)
-        } else {
-            f(&self.centroids)
+            View::Points(merged.centroids.iter().map(|&c| c.into()).collect())
+        }
+    }
+}
+
+/// Clusters in mean order, as stored or as computed for one query.
+enum View<'a> {
+    Stored(&'a [Centroid]),
+    Points(Vec<Point>),
+}
+
+impl View<'_> {
+    fn quantile(&self, q: f64, totals: &Totals) -> f64 {
+        let (total, min, max) = (totals.count as f64, totals.min, totals.max);
+        match self {
+            View::Stored(c) => quantile_of(c, q, total, min, max),
+            View::Points(p) => quantile_of(p, q, total, min, max),
+        }
+    }
+
+    fn cdf(&self, value: f64, totals: &Totals) -> f64 {
+        let (total, min, max) = (totals.count as f64, totals.min, totals.max);
+        match self {
+            View::Stored(c) => cdf_of(c, value, total, min, max),
+            View::Points(p) => cdf_of(p, value, total, min, max),
         }
     }
 }
@@ -209,26 +276,30 @@ impl TDigest {
 impl QuantileSketch for TDigest {
     #[inline]
     fn add(&mut self, value: f64) {
-        if !value.is_finite() {
+        if !(value.abs() <= MAX_MAGNITUDE) {
             self.totals.rejected += 1;
             return;
         }
         self.totals.record(value, 1);
-        self.unit_buffer.push(sort_key(value));
+        self.unit_buffer.push(sort_key(value as f32));
         if self.unit_buffer.len() >= self.unit_capacity {
             self.compress();
         }
     }
 
     fn add_weighted(&mut self, value: f64, weight: u64) {
-        if weight == 0 {
+        if weight <= 1 {
+            if weight == 1 {
+                self.add(value);
+            }
             return;
         }
-        if !value.is_finite() {
+        if !(value.abs() <= MAX_MAGNITUDE) {
             self.totals.rejected += weight;
             return;
         }
         self.totals.record(value, weight);
+        self.weighted_are_clusters = false;
         self.push_weighted(value, weight as f64);
     }
 
@@ -240,8 +311,9 @@ impl QuantileSketch for TDigest {
                 self.compress();
             }
         } else {
-            for c in &other.centroids {
-                self.push_weighted(c.mean, c.weight);
+            for &c in &other.centroids {
+                let p = Point::from(c);
+                self.push_weighted(p.mean, p.weight);
             }
         }
         for &c in &other.weighted_buffer {
@@ -259,9 +331,17 @@ impl QuantileSketch for TDigest {
         if self.totals.count == 0 || !valid_quantile(q) {
             return None;
         }
-        let (min, max) = (self.totals.min, self.totals.max);
-        let total = self.totals.count as f64;
-        Some(self.with_merged(|c| quantile_of(c, q, total, min, max)))
+        Some(self.view().quantile(q, &self.totals))
+    }
+
+    fn quantiles(&self, qs: &[f64], out: &mut [Option<f64>]) {
+        let view = (self.totals.count > 0).then(|| self.view());
+        for (q, slot) in qs.iter().zip(out.iter_mut()) {
+            *slot = match &view {
+                Some(view) if valid_quantile(*q) => Some(view.quantile(*q, &self.totals)),
+                _ => None,
+            };
+        }
     }
 
     fn cdf(&self, value: f64) -> Option<f64> {
@@ -275,8 +355,7 @@ impl QuantileSketch for TDigest {
         if value >= max {
             return Some(1.0);
         }
-        let total = self.totals.count as f64;
-        Some(self.with_merged(|c| cdf_of(c, value, total, min, max)))
+        Some(self.view().cdf(value, &self.totals))
     }
 
     fn count(&self) -> u64 {
@@ -304,7 +383,12 @@ impl QuantileSketch for TDigest {
         self.unit_buffer.clear();
         self.weighted_buffer.clear();
         self.weighted_sorted = true;
+        self.weighted_are_clusters = true;
         self.totals = Totals::EMPTY;
+    }
+
+    fn flush(&mut self) {
+        self.compress();
     }
 
     fn compact(&mut self) {
@@ -317,48 +401,50 @@ impl QuantileSketch for TDigest {
     fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.centroids.capacity() * std::mem::size_of::<Centroid>()
-            + self.unit_buffer.capacity() * std::mem::size_of::<u64>()
-            + self.weighted_buffer.capacity() * std::mem::size_of::<Centroid>()
+            + self.unit_buffer.capacity() * std::mem::size_of::<u32>()
+            + self.weighted_buffer.capacity() * std::mem::size_of::<Point>()
     }
 }
 
-/// Maps a finite `f64` to a `u64` whose unsigned order is the numeric order.
+/// Maps a finite `f32` to a `u32` whose unsigned order is the numeric order.
 #[inline]
-fn sort_key(value: f64) -> u64 {
+fn sort_key(value: f32) -> u32 {
     let bits = value.to_bits();
     // Negative: flip every bit; positive: flip the sign bit.
-    bits ^ ((((bits as i64) >> 63) as u64) | (1 << 63))
+    bits ^ ((((bits as i32) >> 31) as u32) | (1 << 31))
 }
 
 /// The inverse of [`sort_key`].
 #[inline]
-fn from_sort_key(key: u64) -> f64 {
-    let bits = if key >> 63 == 1 {
-        key ^ (1 << 63)
+fn from_sort_key(key: u32) -> f32 {
+    let bits = if key >> 31 == 1 {
+        key ^ (1 << 31)
     } else {
         !key
     };
-    f64::from_bits(bits)
+    f32::from_bits(bits)
 }
 
-/// Merges two mean-sorted slices into one mean-sorted vector. Branch-free in the
-/// loop: interleaving means is unpredictable, and mispredictions dominated it.
-fn merge_slices(a: &[Centroid], b: &[Centroid]) -> Vec<Centroid> {
-    let mut out = vec![
-        Centroid {
-            mean: 0.0,
-            weight: 0.0,
-        };
-        a.len() + b.len()
-    ];
+/// Merges two mean-sorted slices into one mean-sorted vector of points. Branch-free
+/// choice in the loop: interleaving means is unpredictable, and mispredictions
+/// dominated it.
+fn merge_slices<A, B>(a: &[A], b: &[B]) -> Vec<Point>
+where
+    A: Copy + Into<Point>,
+    B: Copy + Into<Point>,
+{
+    const SENTINEL: Point = Point {
+        mean: f64::INFINITY,
+        weight: 0.0,
+    };
+    let mut out = vec![SENTINEL; a.len() + b.len()];
     let (mut i, mut j) = (0, 0);
     for slot in out.iter_mut() {
-        let take_b = match (a.get(i), b.get(j)) {
-            (Some(x), Some(y)) => y.mean < x.mean,
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        *slot = if take_b { b[j] } else { a[i] };
+        let x = a.get(i).map_or(SENTINEL, |&x| x.into());
+        let y = b.get(j).map_or(SENTINEL, |&y| y.into());
+        // On ties the first slice goes first; an exhausted slice reads as +∞.
+        let take_b = y.mean < x.mean || i == a.len();
+        *slot = if take_b { y } else { x };
         j += take_b as usize;
         i += !take_b as usize;
     }
@@ -368,53 +454,42 @@ fn merge_slices(a: &[Centroid], b: &[Centroid]) -> Vec<Centroid> {
 /// The greedy merge pass: walks the sorted points and closes a cluster when adding the
 /// next point would stretch it over one unit of the scale function. The first and last
 /// units of weight always stay alone, so the extremes are singleton clusters.
-fn cluster(
-    base: &[Centroid],
-    units: &[u64],
-    total: f64,
-    curve: &ScaleCurve,
-    out: &mut Vec<Centroid>,
-) {
+fn cluster(base: &[Point], units: &[u32], total: f64, curve: &ScaleCurve, out: &mut Vec<Centroid>) {
     let mut builder = ClusterBuilder {
         out,
         curve,
         total,
+        inverse_total: 1.0 / total,
         weight_before: 0.0,
-        mean: 0.0,
+        sum: 0.0,
         weight: 0.0,
         limit: curve.weight_limit(0.0) * total,
     };
     let len = base.len() + units.len();
-    let (mut i, mut j) = (0, 0);
-    for index in 0..len {
-        // The next point in mean order from the two sorted inputs.
-        let unit = units.get(j).map(|&key| from_sort_key(key));
-        let point = match (base.get(i), unit) {
-            (Some(c), Some(u)) if u < c.mean => None,
-            (Some(&c), _) => Some(c),
-            (None, _) => None,
-        };
-        let (mean, mut weight) = match point {
-            Some(c) => {
-                i += 1;
-                (c.mean, c.weight)
-            }
-            None => {
-                j += 1;
-                (unit.unwrap_or_default(), 1.0)
-            }
-        };
-        if index == 0 {
-            builder.absorb(mean, 1.0);
-            builder.close();
-            weight -= 1.0;
+    if units.is_empty() {
+        for (index, p) in base.iter().enumerate() {
+            builder.feed(index, len, p.mean, p.weight);
         }
-        if index + 1 == len && weight > 0.0 {
-            builder.add(mean, weight - 1.0);
-            builder.close();
-            builder.absorb(mean, 1.0);
-        } else {
-            builder.add(mean, weight);
+    } else {
+        let (mut i, mut j) = (0, 0);
+        for index in 0..len {
+            // The next point in mean order from the two sorted inputs.
+            let unit = units.get(j).map(|&key| f64::from(from_sort_key(key)));
+            let (mean, weight) = match (base.get(i), unit) {
+                (Some(c), Some(u)) if u < c.mean => {
+                    j += 1;
+                    (u, 1.0)
+                }
+                (Some(c), _) => {
+                    i += 1;
+                    (c.mean, c.weight)
+                }
+                (None, u) => {
+                    j += 1;
+                    (u.unwrap_or_default(), 1.0)
+                }
+            };
+            builder.feed(index, len, mean, weight);
         }
     }
     builder.close();
@@ -425,14 +500,35 @@ struct ClusterBuilder<'a> {
     out: &'a mut Vec<Centroid>,
     curve: &'a ScaleCurve,
     total: f64,
+    inverse_total: f64,
     weight_before: f64,
-    mean: f64,
+    /// Σ mean × weight of the cluster: no division per point. It cannot overflow, since
+    /// means are at most `f32::MAX` in magnitude.
+    sum: f64,
     weight: f64,
     /// The cumulative weight the current cluster may reach.
     limit: f64,
 }
 
 impl ClusterBuilder<'_> {
+    /// Takes the point at position `index` of `len` in mean order. The first and last
+    /// units of weight become singleton clusters.
+    #[inline]
+    fn feed(&mut self, index: usize, len: usize, mean: f64, mut weight: f64) {
+        if index == 0 {
+            self.absorb(mean, 1.0);
+            self.close();
+            weight -= 1.0;
+        }
+        if index + 1 == len && weight > 0.0 {
+            self.add(mean, weight - 1.0);
+            self.close();
+            self.absorb(mean, 1.0);
+        } else {
+            self.add(mean, weight);
+        }
+    }
+
     /// Adds `weight` at `mean`, closing clusters as they fill. A point too heavy for any
     /// cluster at its position (a large `add_weighted`) is split into pieces at the same
     /// mean, so interpolation sees a run of equal means instead of smearing it.
@@ -458,42 +554,40 @@ impl ClusterBuilder<'_> {
         }
     }
 
-    /// Folds a point into the cluster's running mean. The update moves the mean toward
-    /// the point by its share of the weight, so equal values keep the mean exact and
-    /// no sum of `mean × weight` can overflow.
     #[inline]
     fn absorb(&mut self, mean: f64, weight: f64) {
+        self.sum += mean * weight;
         self.weight += weight;
-        let share = weight / self.weight;
-        let moved = self.mean + (mean - self.mean) * share;
-        self.mean = if moved.is_finite() {
-            moved
-        } else {
-            // Means near ±f64::MAX: the difference overflowed; blend instead.
-            let (lo, hi) = min_max(self.mean, mean);
-            (self.mean * (1.0 - share) + mean * share).clamp(lo, hi)
-        };
     }
 
+    #[inline]
     fn close(&mut self) {
         if self.weight == 0.0 {
             return;
         }
-        let mean = self.mean;
-        self.out.push(Centroid {
-            mean,
+        self.out.push(Centroid::from(Point {
+            mean: self.sum / self.weight,
             weight: self.weight,
-        });
+        }));
         self.weight_before += self.weight;
-        self.mean = 0.0;
+        self.sum = 0.0;
         self.weight = 0.0;
-        self.limit = self.curve.weight_limit(self.weight_before / self.total) * self.total;
+        self.limit = self
+            .curve
+            .weight_limit(self.weight_before * self.inverse_total)
+            * self.total;
     }
 }
 
 /// Interpolated quantile over merged centroids. Scans from the nearer end so tail
 /// quantiles touch few centroids.
-fn quantile_of(centroids: &[Centroid], q: f64, total: f64, min: f64, max: f64) -> f64 {
+fn quantile_of<C: Copy + Into<Point>>(
+    centroids: &[C],
+    q: f64,
+    total: f64,
+    min: f64,
+    max: f64,
+) -> f64 {
     if q == 0.0 || total <= 1.0 {
         return if q == 1.0 { max } else { min };
     }
@@ -502,9 +596,10 @@ fn quantile_of(centroids: &[Centroid], q: f64, total: f64, min: f64, max: f64) -
     }
     let index = q * total;
     let estimate = if q <= 0.5 {
-        interpolate(centroids.iter(), index, min, max)
+        interpolate(centroids.iter().map(|&c| c.into()), index, min, max)
     } else {
-        interpolate(centroids.iter().rev(), total - index, max, min)
+        let walk = centroids.iter().rev().map(|&c| c.into());
+        interpolate(walk, total - index, max, min)
     };
     estimate.clamp(min, max)
 }
@@ -512,13 +607,8 @@ fn quantile_of(centroids: &[Centroid], q: f64, total: f64, min: f64, max: f64) -
 /// Finds the value at `index` (a weight measured from the `near` extreme) by walking
 /// the centroids from that extreme. Each centroid's weight is spread evenly around its
 /// mean; a singleton is a point; the extremes are exact.
-fn interpolate<'a>(
-    mut walk: impl Iterator<Item = &'a Centroid>,
-    index: f64,
-    near: f64,
-    far: f64,
-) -> f64 {
-    let Some(&first) = walk.next() else {
+fn interpolate(mut walk: impl Iterator<Item = Point>, index: f64, near: f64, far: f64) -> f64 {
+    let Some(first) = walk.next() else {
         return near;
     };
     if index < 1.0 {
@@ -531,7 +621,7 @@ fn interpolate<'a>(
     }
     let mut prev = first;
     let mut weight_at_prev = half_first;
-    for &next in walk {
+    for next in walk {
         let gap = (prev.weight + next.weight) / 2.0;
         if weight_at_prev + gap > index {
             let mut left_unit = 0.0;
@@ -569,9 +659,16 @@ fn interpolate<'a>(
 }
 
 /// Interpolated fraction of weight at or below `value`, for `min <= value < max`.
-fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) -> f64 {
+fn cdf_of<C: Copy + Into<Point>>(
+    centroids: &[C],
+    value: f64,
+    total: f64,
+    min: f64,
+    max: f64,
+) -> f64 {
     let n = centroids.len();
-    let first = centroids[0];
+    let point = |i: usize| -> Point { centroids[i].into() };
+    let first = point(0);
     if value < first.mean {
         // Between the exact minimum (one value) and the first centroid's mean.
         if first.mean - min > 0.0 {
@@ -580,7 +677,7 @@ fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) ->
         }
         return 0.0;
     }
-    let last = centroids[n - 1];
+    let last = point(n - 1);
     if value > last.mean {
         if max - last.mean > 0.0 {
             let fraction = fraction(value, max, last.mean);
@@ -591,17 +688,17 @@ fn cdf_of(centroids: &[Centroid], value: f64, total: f64, min: f64, max: f64) ->
     let mut weight_before = 0.0;
     let mut i = 0;
     while i < n {
-        let c = centroids[i];
+        let c = point(i);
         if c.mean == value {
             // Every centroid at exactly this value counts in full.
             let mut tied = 0.0;
-            while i < n && centroids[i].mean == value {
-                tied += centroids[i].weight;
+            while i < n && point(i).mean == value {
+                tied += point(i).weight;
                 i += 1;
             }
             return ((weight_before + tied) / total).min(1.0);
         }
-        let next = centroids[i + 1];
+        let next = point(i + 1);
         if value < next.mean {
             let gap = (c.weight + next.weight) / 2.0;
             let left_out = if c.weight == 1.0 { 0.5 } else { 0.0 };
@@ -686,18 +783,30 @@ mod tests {
 
     #[test]
     fn extreme_values_never_produce_nan() {
+        let big = f64::from(f32::MAX);
         let mut d = TDigest::default();
         for i in 0..3000 {
-            d.add(if i % 2 == 0 { f64::MAX } else { -f64::MAX });
+            d.add(if i % 2 == 0 { big } else { -big });
             d.add(5e-324);
         }
         for i in 0..=100 {
             let v = d.quantile(i as f64 / 100.0).unwrap();
             assert!(!v.is_nan(), "q = {i}%");
         }
-        assert_eq!(d.quantile(0.0), Some(-f64::MAX));
-        assert_eq!(d.quantile(1.0), Some(f64::MAX));
-        assert!(!d.cdf(1e308).unwrap().is_nan());
+        assert_eq!(d.quantile(0.0), Some(-big));
+        assert_eq!(d.quantile(1.0), Some(big));
+        assert!(!d.cdf(1e38).unwrap().is_nan());
+    }
+
+    #[test]
+    fn values_beyond_single_precision_are_refused() {
+        let mut d = TDigest::default();
+        d.add(f64::MAX);
+        d.add_weighted(-1e39, 4);
+        d.add(1.0);
+        assert_eq!(d.rejected(), 5);
+        assert_eq!(d.count(), 1);
+        assert_eq!(d.max(), Some(1.0));
     }
 
     #[test]
@@ -720,17 +829,7 @@ mod tests {
 
     #[test]
     fn sort_keys_preserve_order() {
-        let values = [
-            f64::MIN,
-            -1e300,
-            -2.5,
-            -0.0,
-            0.0,
-            1e-310,
-            2.5,
-            1e300,
-            f64::MAX,
-        ];
+        let values = [f32::MIN, -1e30, -2.5, -0.0, 0.0, 1e-40, 2.5, 1e30, f32::MAX];
         for pair in values.windows(2) {
             assert!(sort_key(pair[0]) <= sort_key(pair[1]), "{pair:?}");
         }
@@ -741,7 +840,7 @@ mod tests {
 
     #[test]
     fn merge_slices_interleaves() {
-        let c = |m| Centroid {
+        let c = |m| Point {
             mean: m,
             weight: 1.0,
         };

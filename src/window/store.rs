@@ -192,11 +192,17 @@ impl<S: QuantileSketch> WindowedSketch<S> {
         Ok(())
     }
 
-    /// Brings the pre-merged sketch up to the epoch of `now`: merges the closed
-    /// sub-windows once, and compacts them, since they will rarely change again.
-    /// Cheap when the epoch has not changed.
+    /// Brings the ring up to `now`: flushes the open sub-window's buffered values, so a
+    /// query merges only centroids, and once per epoch pre-merges the closed
+    /// sub-windows and compacts them, since they will rarely change again.
     pub fn advance(&mut self, now: Timestamp) {
         let open = self.epoch(now);
+        let ring = self.ring();
+        if let Some(slot) = self.slots.get_mut((open % ring) as usize) {
+            if slot.epoch == Some(open) {
+                slot.sketch.flush();
+            }
+        }
         if self.premerged_epoch == Some(open) {
             return;
         }

@@ -300,15 +300,16 @@ impl<S: QuantileSketch> LatencyTracker<S> {
         kind: LatencyKind,
         window: Duration,
     ) -> Option<LatencyObservation> {
-        let mut coverage = self.coverage(target, kind, window)?;
-        coverage.sketch.compact();
+        let coverage = self.coverage(target, kind, window)?;
         let s = &coverage.sketch;
+        let mut pxx = [None; 3];
+        s.quantiles(&[0.5, 0.95, 0.99], &mut pxx);
         Some(LatencyObservation {
             target,
             kind,
-            p50: s.quantile(0.5)?,
-            p95: s.quantile(0.95)?,
-            p99: s.quantile(0.99)?,
+            p50: pxx[0]?,
+            p95: pxx[1]?,
+            p99: pxx[2]?,
             mean: s.mean()?,
             count: s.count(),
             window_start: coverage.start,
