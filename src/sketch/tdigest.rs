@@ -48,6 +48,12 @@ impl From<Point> for Centroid {
 /// The largest magnitude a digest accepts: centroids are stored in single precision.
 const MAX_MAGNITUDE: f64 = f32::MAX as f64;
 
+/// `true` for the values a digest takes: finite, within single-precision range.
+#[inline]
+fn accepts(value: f64) -> bool {
+    value.is_finite() && value.abs() <= MAX_MAGNITUDE
+}
+
 /// Pending unit values per unit of compression: a buffer of `5 × compression` values is
 /// sorted and merged at once, which amortises the sort over many inserts.
 const UNIT_BUFFER_FACTOR: f64 = 10.0;
@@ -276,7 +282,7 @@ impl View<'_> {
 impl QuantileSketch for TDigest {
     #[inline]
     fn add(&mut self, value: f64) {
-        if !(value.abs() <= MAX_MAGNITUDE) {
+        if !accepts(value) {
             self.totals.rejected += 1;
             return;
         }
@@ -294,7 +300,7 @@ impl QuantileSketch for TDigest {
             }
             return;
         }
-        if !(value.abs() <= MAX_MAGNITUDE) {
+        if !accepts(value) {
             self.totals.rejected += weight;
             return;
         }
