@@ -25,6 +25,7 @@
 //! ```
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 
+pub mod engine;
 mod error;
 pub mod sketch;
 pub mod slo;

@@ -122,6 +122,15 @@ impl<S: QuantileSketch> LatencyTracker<S> {
         clock: impl Clock,
         template: S,
     ) -> Result<Self, ConfigError> {
+        Self::with_shared_clock(config, Arc::new(clock), template)
+    }
+
+    /// A tracker reading time from a clock shared with others (the engine's).
+    pub fn with_shared_clock(
+        config: TrackerConfig,
+        clock: Arc<dyn Clock>,
+        template: S,
+    ) -> Result<Self, ConfigError> {
         if config.max_age.is_zero() {
             return Err(ConfigError::new(
                 "max_age",
@@ -138,7 +147,7 @@ impl<S: QuantileSketch> LatencyTracker<S> {
         }
         Ok(LatencyTracker {
             config,
-            clock: Arc::new(clock),
+            clock,
             targets: TargetRegistry::default(),
             stores: Vec::new(),
             template,
@@ -316,6 +325,34 @@ impl<S: QuantileSketch> LatencyTracker<S> {
             window_end: self.clock.now(),
             newest_sample: coverage.newest?,
         })
+    }
+
+    /// The observation of `target`'s `kind` over `window` together with the merged
+    /// (compacted) sketch it was read from: one merge for both.
+    pub fn observation_and_sketch(
+        &self,
+        target: TargetId,
+        kind: LatencyKind,
+        window: Duration,
+    ) -> Option<(LatencyObservation, S)> {
+        let mut coverage = self.coverage(target, kind, window)?;
+        coverage.sketch.compact();
+        let s = &coverage.sketch;
+        let mut pxx = [None; 3];
+        s.quantiles(&[0.5, 0.95, 0.99], &mut pxx);
+        let observation = LatencyObservation {
+            target,
+            kind,
+            p50: pxx[0]?,
+            p95: pxx[1]?,
+            p99: pxx[2]?,
+            mean: s.mean()?,
+            count: s.count(),
+            window_start: coverage.start,
+            window_end: self.clock.now(),
+            newest_sample: coverage.newest?,
+        };
+        Some((observation, coverage.sketch))
     }
 
     /// The observations of every target for `kind` over `window`.
