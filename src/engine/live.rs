@@ -8,6 +8,7 @@ use crate::target::TargetId;
 #[derive(Debug)]
 pub(crate) struct LiveTargets {
     words: Box<[AtomicU64]>,
+    capacity: usize,
 }
 
 impl LiveTargets {
@@ -16,11 +17,12 @@ impl LiveTargets {
             words: (0..capacity.div_ceil(64))
                 .map(|_| AtomicU64::new(0))
                 .collect(),
+            capacity,
         }
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.words.len() * 64
+        self.capacity
     }
 
     #[inline]
