@@ -46,7 +46,8 @@ impl<S: QuantileSketch> EngineBuilder<S> {
     }
 
     /// How often the merger publishes a snapshot (default 100 ms, at least 1 ms). It
-    /// drains the queues more often: every 10 ms, or every interval if shorter.
+    /// drains the queues more often: every 2 ms (sooner under load), or every interval
+    /// if shorter.
     pub fn merge_interval(mut self, interval: Duration) -> Self {
         self.merge_interval = interval;
         self

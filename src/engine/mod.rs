@@ -123,7 +123,7 @@ pub(crate) struct Shared<S: QuantileSketch> {
     pub(crate) stop: AtomicBool,
     pub(crate) merger_running: AtomicBool,
     pub(crate) merger_failed: AtomicBool,
-    queue_capacity: usize,
+    pub(crate) queue_capacity: usize,
     max_latency: Duration,
     #[cfg(test)]
     pub(crate) fail_next_tick: AtomicBool,

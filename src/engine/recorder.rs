@@ -45,7 +45,7 @@ impl std::error::Error for Refused {}
 /// the queue is full the sample is dropped and counted, never blocked on.
 ///
 /// Samples are timestamped when the merger drains them: at most one drain period
-/// (10 ms, or the merge interval if shorter) after they were recorded.
+/// (2 ms, or the merge interval if shorter) after they were recorded.
 pub struct Recorder {
     shard: Arc<Shard>,
     live: Arc<LiveTargets>,

@@ -119,6 +119,9 @@ pub struct WindowedSketch<S> {
     /// An empty sketch with the configuration to clone from.
     empty: S,
     latest_epoch: Option<u64>,
+    /// The last epoch located, as `(start, end, epoch, slot)`: consecutive samples
+    /// almost always share it, which spares two divisions per sample.
+    located: (u64, u64, u64, usize),
 }
 
 impl<S: QuantileSketch> WindowedSketch<S> {
@@ -137,11 +140,27 @@ impl<S: QuantileSketch> WindowedSketch<S> {
             premerged_epoch: None,
             empty: template,
             latest_epoch: None,
+            located: (1, 0, 0, 0),
         }
     }
 
     fn epoch(&self, at: Timestamp) -> u64 {
         at.as_nanos() / self.width
+    }
+
+    /// The epoch of `at` and the index of its slot.
+    #[inline]
+    fn locate(&mut self, at: Timestamp) -> (u64, usize) {
+        let (start, end, epoch, index) = self.located;
+        let nanos = at.as_nanos();
+        if (start..end).contains(&nanos) {
+            return (epoch, index);
+        }
+        let epoch = nanos / self.width;
+        let index = (epoch % self.ring()) as usize;
+        let start = epoch * self.width;
+        self.located = (start, start.saturating_add(self.width), epoch, index);
+        (epoch, index)
     }
 
     fn ring(&self) -> u64 {
@@ -162,7 +181,7 @@ impl<S: QuantileSketch> WindowedSketch<S> {
         value: f64,
         weight: u64,
     ) -> Result<(), super::RecordError> {
-        let epoch = self.epoch(at);
+        let (epoch, index) = self.locate(at);
         let ring = self.ring();
         if self
             .latest_epoch
@@ -170,7 +189,7 @@ impl<S: QuantileSketch> WindowedSketch<S> {
         {
             return Err(super::RecordError::Expired);
         }
-        let slot = &mut self.slots[(epoch % ring) as usize];
+        let slot = &mut self.slots[index];
         match slot.epoch {
             Some(held) if held == epoch => {}
             Some(held) if held > epoch => return Err(super::RecordError::Expired),

@@ -328,15 +328,16 @@ impl<S: QuantileSketch> LatencyTracker<S> {
     }
 
     /// The observation of `target`'s `kind` over `window` together with the merged
-    /// (compacted) sketch it was read from: one merge for both.
+    /// sketch it was read from: one merge for both. The sketch may hold the merged
+    /// sub-windows side by side rather than re-clustered (queries handle both), which
+    /// spares a merge pass per key and publish.
     pub fn observation_and_sketch(
         &self,
         target: TargetId,
         kind: LatencyKind,
         window: Duration,
     ) -> Option<(LatencyObservation, S)> {
-        let mut coverage = self.coverage(target, kind, window)?;
-        coverage.sketch.compact();
+        let coverage = self.coverage(target, kind, window)?;
         let s = &coverage.sketch;
         let mut pxx = [None; 3];
         s.quantiles(&[0.5, 0.95, 0.99], &mut pxx);
