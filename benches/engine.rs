@@ -166,39 +166,42 @@ fn read(c: &mut Criterion) {
 }
 
 fn publish(c: &mut Criterion) {
-    let engine = Engine::builder()
-        .manual(ManualClock::default())
-        .queue_capacity(1 << 20)
-        .build()
-        .expect("valid");
-    let targets: Vec<TargetId> = (0..1000)
-        .map(|i| {
-            engine
-                .register_target(&format!("target-{i}"))
-                .expect("valid")
-        })
-        .collect();
-    let mut recorder = engine.recorder();
-    let mut tick = 0;
     let mut group = c.benchmark_group("publish");
     group.sample_size(20);
-    group.bench_function("1000 keys, 100 new samples each", |b| {
-        b.iter_custom(|iterations| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iterations {
-                for i in 0..100u64 {
-                    for &t in &targets {
-                        recorder.record(t, LatencyKind::Response, latency(i + t.index() as u64));
+    for per_key in [10u64, 100] {
+        let engine = Engine::builder()
+            .manual(ManualClock::default())
+            .queue_capacity(1 << 20)
+            .build()
+            .expect("valid");
+        let targets: Vec<TargetId> = (0..1000)
+            .map(|i| {
+                engine
+                    .register_target(&format!("target-{i}"))
+                    .expect("valid")
+            })
+            .collect();
+        let mut recorder = engine.recorder();
+        let mut tick = 0;
+        group.bench_function(format!("1000 keys, {per_key} new samples each"), |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    for i in 0..per_key {
+                        for &t in &targets {
+                            let l = latency(i + t.index() as u64);
+                            recorder.record(t, LatencyKind::Response, l);
+                        }
                     }
+                    tick += 1_000_000;
+                    let start = Instant::now();
+                    engine.tick(Timestamp::from_nanos(tick)).expect("manual");
+                    total += start.elapsed();
                 }
-                tick += 1_000_000;
-                let start = Instant::now();
-                engine.tick(Timestamp::from_nanos(tick)).expect("manual");
-                total += start.elapsed();
-            }
-            total
-        })
-    });
+                total
+            })
+        });
+    }
     group.finish();
 }
 

@@ -211,11 +211,15 @@ impl TDigest {
                 .sort_unstable_by(|a, b| a.mean.total_cmp(&b.mean));
         }
         let old = std::mem::take(&mut self.centroids);
-        let base = merge_slices(&old, &self.weighted_buffer);
         let total = self.totals.count as f64;
         let curve = ScaleCurve::new(self.scale, self.compression, total);
         let mut out = Vec::with_capacity(old.len().max(16).min(self.max_centroids()));
-        cluster(&base, &self.unit_buffer, total, &curve, &mut out);
+        if self.weighted_buffer.is_empty() {
+            cluster(&old, &self.unit_buffer, total, &curve, &mut out);
+        } else {
+            let base = merge_slices(&old, &self.weighted_buffer);
+            cluster(&base, &self.unit_buffer, total, &curve, &mut out);
+        }
         self.centroids = out;
         self.unit_buffer.clear();
         self.weighted_buffer.clear();
@@ -460,7 +464,13 @@ where
 /// The greedy merge pass: walks the sorted points and closes a cluster when adding the
 /// next point would stretch it over one unit of the scale function. The first and last
 /// units of weight always stay alone, so the extremes are singleton clusters.
-fn cluster(base: &[Point], units: &[u32], total: f64, curve: &ScaleCurve, out: &mut Vec<Centroid>) {
+fn cluster<C: Copy + Into<Point>>(
+    base: &[C],
+    units: &[u32],
+    total: f64,
+    curve: &ScaleCurve,
+    out: &mut Vec<Centroid>,
+) {
     let mut builder = ClusterBuilder {
         out,
         curve,
@@ -473,7 +483,8 @@ fn cluster(base: &[Point], units: &[u32], total: f64, curve: &ScaleCurve, out: &
     };
     let len = base.len() + units.len();
     if units.is_empty() {
-        for (index, p) in base.iter().enumerate() {
+        for (index, &p) in base.iter().enumerate() {
+            let p: Point = p.into();
             builder.feed(index, len, p.mean, p.weight);
         }
     } else {
@@ -481,7 +492,7 @@ fn cluster(base: &[Point], units: &[u32], total: f64, curve: &ScaleCurve, out: &
         for index in 0..len {
             // The next point in mean order from the two sorted inputs.
             let unit = units.get(j).map(|&key| f64::from(from_sort_key(key)));
-            let (mean, weight) = match (base.get(i), unit) {
+            let (mean, weight) = match (base.get(i).map(|&c| -> Point { c.into() }), unit) {
                 (Some(c), Some(u)) if u < c.mean => {
                     j += 1;
                     (u, 1.0)
@@ -519,7 +530,7 @@ struct ClusterBuilder<'a> {
 impl ClusterBuilder<'_> {
     /// Takes the point at position `index` of `len` in mean order. The first and last
     /// units of weight become singleton clusters.
-    #[inline]
+    #[inline(always)]
     fn feed(&mut self, index: usize, len: usize, mean: f64, mut weight: f64) {
         if index == 0 {
             self.absorb(mean, 1.0);
