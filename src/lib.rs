@@ -30,6 +30,7 @@ mod error;
 pub mod sketch;
 pub mod slo;
 pub mod target;
+pub mod vivaldi;
 pub mod window;
 #[cfg(feature = "workload")]
 pub mod workload;
