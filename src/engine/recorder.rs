@@ -44,8 +44,8 @@ impl std::error::Error for Refused {}
 /// into one word and pushes it onto this recorder's own bounded lock-free queue. When
 /// the queue is full the sample is dropped and counted, never blocked on.
 ///
-/// Samples are timestamped when the merger drains them: at most one drain period
-/// (2 ms, or the merge interval if shorter) after they were recorded.
+/// Samples are timestamped when the merger drains them: normally within one drain
+/// period (2 ms, or the merge interval if shorter) of being recorded.
 pub struct Recorder {
     shard: Arc<Shard>,
     live: Arc<LiveTargets>,

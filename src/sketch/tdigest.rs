@@ -326,6 +326,7 @@ impl QuantileSketch for TDigest {
                 self.push_weighted(p.mean, p.weight);
             }
         }
+        self.weighted_are_clusters &= other.weighted_are_clusters;
         for &c in &other.weighted_buffer {
             self.push_weighted(c.mean, c.weight);
         }
@@ -824,6 +825,32 @@ mod tests {
         assert_eq!(d.rejected(), 5);
         assert_eq!(d.count(), 1);
         assert_eq!(d.max(), Some(1.0));
+    }
+
+    #[test]
+    fn queries_with_pending_merges_match_the_compressed_answer() {
+        let mut raw = TDigest::default();
+        raw.add_weighted(10.0, 99);
+        raw.add_weighted(1000.0, 50);
+        let mut clustered = TDigest::default();
+        (1..=500).for_each(|v| clustered.add(v as f64));
+        clustered.compress();
+        for other in [&raw, &clustered] {
+            let mut merged = TDigest::default();
+            (1..=300).for_each(|v| merged.add(v as f64 * 2.0));
+            merged.compress();
+            merged.merge(other);
+            let mut compressed = merged.clone();
+            compressed.compress();
+            for q in [0.01, 0.2, 0.5, 0.7, 0.99] {
+                let (pending, settled) =
+                    (merged.quantile(q).unwrap(), compressed.quantile(q).unwrap());
+                assert!(
+                    (pending - settled).abs() <= 0.02 * settled,
+                    "q={q}: {pending} vs {settled}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -36,13 +36,13 @@ impl Default for WindowConfig {
 }
 
 impl WindowConfig {
-    /// `count` (1 to 3,600) sub-windows of `width` (1 ms or more) each.
+    /// `count` (1 to 3,600) sub-windows of `width` (1 ms to 1 day) each.
     pub fn new(width: Duration, count: usize) -> Result<Self, ConfigError> {
-        if width < Duration::from_millis(1) {
+        if width < Duration::from_millis(1) || width > Duration::from_secs(86_400) {
             return Err(ConfigError::new(
                 "sub_window_width",
                 format!("{width:?}"),
-                "at least 1 ms",
+                "1 ms to 1 day",
             ));
         }
         if !(1..=3600).contains(&count) {
