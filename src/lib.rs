@@ -27,6 +27,7 @@
 
 pub mod engine;
 mod error;
+pub mod routing;
 pub mod sketch;
 pub mod slo;
 pub mod target;

@@ -1,5 +1,6 @@
-//! The hot paths allocate nothing: `Recorder::record` and `Reader::snapshot` plus an
-//! observation read, counted by a global allocator that tallies this thread's calls.
+//! The hot paths allocate nothing: `Recorder::record`, `Reader::snapshot` plus an
+//! observation read, and routing (`Router::pick`, `Router::rank_into` with a reused
+//! buffer), counted by a global allocator that tallies this thread's calls.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -7,6 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use slo_router::engine::Engine;
+use slo_router::routing::{Candidate, HealthBucket, PickRng, Router, ScoringConfig};
 use slo_router::window::{LatencyKind, ManualClock, Timestamp};
 
 struct Counting;
@@ -86,4 +88,40 @@ fn record_and_snapshot_reads_do_not_allocate() {
     let before = allocations();
     engine.tick(Timestamp::from_nanos(2)).unwrap();
     assert!(allocations() > before);
+}
+
+#[test]
+fn pick_and_rank_into_do_not_allocate() {
+    let clock = ManualClock::default();
+    let engine = Engine::builder().manual(clock).build().unwrap();
+    let candidates: Vec<Candidate> = (0..8)
+        .map(|i| {
+            let t = engine.register_target(&format!("t{i}")).unwrap();
+            Candidate::new(t, HealthBucket::Healthy, 10.0 + i as f64)
+        })
+        .collect();
+    let mut recorder = engine.recorder();
+    for c in &candidates {
+        recorder.record(c.target, LatencyKind::EndToEnd, Duration::from_millis(30));
+    }
+    engine.tick(Timestamp::from_nanos(1)).unwrap();
+    let snapshot = engine.snapshot();
+    let router = Router::new(ScoringConfig::default());
+    let mut rng = PickRng::new(9);
+    let mut buffer = Vec::with_capacity(candidates.len());
+
+    let before = allocations();
+    let mut checksum = 0;
+    for _ in 0..10_000 {
+        checksum += router
+            .pick(&candidates, &snapshot, None, &mut rng)
+            .unwrap()
+            .target
+            .index();
+        checksum += router
+            .rank_into(&candidates, &snapshot, None, &mut buffer)
+            .unwrap();
+    }
+    assert_eq!(allocations() - before, 0, "pick or rank_into allocated");
+    assert!(checksum >= 80_000);
 }
