@@ -6,9 +6,9 @@ use crate::window::LatencyKind;
 
 /// Every constant of the routing score (SPEC section 6), validated.
 ///
-/// * `load_factor = min(1 + a_util·utilization + a_queue·depth/(depth + queue_smoothing)
-///   + a_cb·pressure, load_factor_max)`, with `utilization = 1 − available/total`
-///   (1 when total is 0);
+/// * `load_factor = min(1 + a_util·utilization + a_queue·queue + a_cb·pressure,
+///   load_factor_max)`, with `utilization = 1 − available/total` (1 when total is 0)
+///   and `queue = depth/(depth + queue_smoothing)`;
 /// * `quality_penalty = min(1 + a_quality·(1 − quality), quality_penalty_max)`;
 /// * `slo_factor` from compliance of `slo_kind` latencies, via `slo` (shared with
 ///   compliance scoring);
