@@ -4,7 +4,13 @@
 //! mergeable percentiles, judge targets against a latency SLO, and route by a
 //! multi-factor score.
 //!
-//! This release provides the quantile sketches the rest is built on, in [`sketch`].
+//! - [`sketch`]: streaming, mergeable quantile sketches (T-Digest, DDSketch, HdrHistogram).
+//! - [`slo`]: latency SLOs, compliance scoring and the routing factor.
+//! - [`window`]: clocks, fixed-epoch sliding windows, the per-(target, kind) tracker.
+//! - [`engine`]: lock-free recorders, one merger thread, wait-free snapshot readers.
+//! - [`routing`]: health buckets, the multi-factor score, ranking and anti-herding picks.
+//! - [`vivaldi`]: network coordinates, the RTT bound and quality the score uses.
+//! - [`target`]: interned target names and cheap ids.
 //!
 //! # Examples
 //!
