@@ -309,22 +309,8 @@ impl<S: QuantileSketch> LatencyTracker<S> {
         kind: LatencyKind,
         window: Duration,
     ) -> Option<LatencyObservation> {
-        let coverage = self.coverage(target, kind, window)?;
-        let s = &coverage.sketch;
-        let mut pxx = [None; 3];
-        s.quantiles(&[0.5, 0.95, 0.99], &mut pxx);
-        Some(LatencyObservation {
-            target,
-            kind,
-            p50: pxx[0]?,
-            p95: pxx[1]?,
-            p99: pxx[2]?,
-            mean: s.mean()?,
-            count: s.count(),
-            window_start: coverage.start,
-            window_end: self.clock.now(),
-            newest_sample: coverage.newest?,
-        })
+        self.observation_and_sketch(target, kind, window)
+            .map(|(observation, _)| observation)
     }
 
     /// The observation of `target`'s `kind` over `window` together with the merged
