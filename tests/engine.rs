@@ -319,39 +319,57 @@ fn readers_never_see_a_half_built_snapshot() {
         .map(|i| engine.register_target(&format!("t{i}")).unwrap())
         .collect();
     let stop = AtomicBool::new(false);
+    let started = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let reader_engine = Arc::clone(&engine);
-        let stop = &stop;
-        let targets = &targets;
+        let (stop, started, targets) = (&stop, &started, &targets);
         let reader = scope.spawn(move || {
             let mut reader = reader_engine.reader();
-            let mut last = 0;
-            let mut checked = 0u64;
-            while !stop.load(Ordering::Acquire) {
+            let mut sequences = Vec::new();
+            loop {
+                started.store(true, Ordering::Release);
+                let stopping = stop.load(Ordering::Acquire);
                 let snapshot = reader.snapshot();
-                assert!(snapshot.sequence() >= last, "sequences go forward");
-                last = snapshot.sequence();
+                sequences.push(snapshot.sequence());
                 // Within one snapshot, every key's observation and sketch agree.
                 for &t in targets {
                     let observation = snapshot.observation(t, LatencyKind::Dispatch);
                     let sketch = snapshot.sketch(t, LatencyKind::Dispatch);
                     assert_eq!(observation.map(|o| o.count), sketch.map(|s| s.count()));
-                    checked += 1;
+                }
+                if stopping {
+                    return sequences;
                 }
             }
-            checked
         });
-        let mut recorder = engine.recorder();
-        for i in 0..200_000u64 {
-            let target = targets[(i % 16) as usize];
-            recorder.record(
-                target,
-                LatencyKind::Dispatch,
-                Duration::from_micros(i % 10_000),
-            );
+        while !started.load(Ordering::Acquire) {
+            std::thread::yield_now();
         }
-        engine.flush().unwrap();
+        // Publishes race the reader: twenty rounds, each flushed.
+        let mut recorder = engine.recorder();
+        for round in 0..20u64 {
+            for i in 0..10_000u64 {
+                let target = targets[(i % 16) as usize];
+                let latency = Duration::from_micros((round * 7 + i) % 10_000);
+                recorder.record(target, LatencyKind::Dispatch, latency);
+            }
+            engine.flush().unwrap();
+        }
+        let flushed = engine.snapshot().sequence();
         stop.store(true, Ordering::Release);
-        assert!(reader.join().unwrap() > 0);
+        let sequences = reader.join().unwrap();
+        assert!(
+            sequences.windows(2).all(|w| w[0] <= w[1]),
+            "sequences go forward"
+        );
+        // The reader's last read came after the last flush.
+        assert!(sequences.last().copied().unwrap_or(0) >= flushed);
+        let last = engine.snapshot();
+        let total: u64 = targets
+            .iter()
+            .filter_map(|&t| last.observation(t, LatencyKind::Dispatch))
+            .map(|o| o.count)
+            .sum();
+        assert_eq!(total, 200_000);
     });
 }

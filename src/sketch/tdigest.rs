@@ -316,7 +316,7 @@ impl QuantileSketch for TDigest {
     fn merge(&mut self, other: &Self) {
         self.totals.absorb(&other.totals);
         if self.weighted_sorted && !other.centroids.is_empty() {
-            self.weighted_buffer = merge_slices(&self.weighted_buffer, &other.centroids);
+            merge_in_place(&mut self.weighted_buffer, &other.centroids);
             if self.weighted_buffer.len() >= self.weighted_capacity {
                 self.compress();
             }
@@ -460,6 +460,32 @@ where
         i += !take_b as usize;
     }
     out
+}
+
+/// Merges the mean-sorted `incoming` into the mean-sorted `buffer`, in place: the
+/// buffer grows by `incoming.len()` and is filled from the back, so no element moves
+/// twice and nothing is allocated once the buffer has its capacity.
+fn merge_in_place(buffer: &mut Vec<Point>, incoming: &[Centroid]) {
+    let (mut i, mut j) = (buffer.len(), incoming.len());
+    buffer.resize(
+        i + j,
+        Point {
+            mean: 0.0,
+            weight: 0.0,
+        },
+    );
+    let mut k = buffer.len();
+    while j > 0 {
+        let next = Point::from(incoming[j - 1]);
+        k -= 1;
+        if i > 0 && buffer[i - 1].mean > next.mean {
+            buffer[k] = buffer[i - 1];
+            i -= 1;
+        } else {
+            buffer[k] = next;
+            j -= 1;
+        }
+    }
 }
 
 /// The greedy merge pass: walks the sorted points and closes a cluster when adding the
@@ -880,6 +906,24 @@ mod tests {
         for v in values {
             assert_eq!(from_sort_key(sort_key(v)).to_bits(), v.to_bits());
         }
+    }
+
+    #[test]
+    fn merge_in_place_interleaves() {
+        let p = |m| Point {
+            mean: m,
+            weight: 1.0,
+        };
+        let c = |m| Centroid {
+            mean: m,
+            weight: 1.0,
+        };
+        let mut buffer = vec![p(1.0), p(4.0), p(6.0)];
+        merge_in_place(&mut buffer, &[c(0.5), c(2.0), c(5.0), c(7.0)]);
+        let means: Vec<f64> = buffer.iter().map(|p| p.mean).collect();
+        assert_eq!(means, vec![0.5, 1.0, 2.0, 4.0, 5.0, 6.0, 7.0]);
+        merge_in_place(&mut buffer, &[]);
+        assert_eq!(buffer.len(), 7);
     }
 
     #[test]
