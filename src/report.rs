@@ -34,7 +34,9 @@ pub(crate) fn accuracy_report(n: usize, seed: u64) {
         &exact,
     );
     println!("\nEach cell: estimate (relative error against the exact order statistic).");
-    println!("ns/insert: one cold pass on this machine; `cargo bench --bench sketches` measures it properly.");
+    println!(
+        "ns/insert: one cold pass on this machine; `cargo bench --bench sketches` measures it properly."
+    );
 }
 
 fn row<S: QuantileSketch>(name: &str, mut sketch: S, values: &[f64], exact: &ExactQuantiles) {

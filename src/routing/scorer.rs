@@ -129,6 +129,17 @@ impl Router {
                 field,
             });
         }
+        Ok(self.score_valid(candidate, snapshot, job))
+    }
+
+    /// The score of a candidate already checked by `invalid_field`.
+    #[inline]
+    fn score_valid<S: QuantileSketch>(
+        &self,
+        candidate: &Candidate,
+        snapshot: &Snapshot<S>,
+        job: Option<&LatencySlo>,
+    ) -> RoutingScore {
         let c = &self.config;
         let utilization = if candidate.total_cores == 0 {
             1.0
@@ -155,7 +166,7 @@ impl Router {
         } else {
             1.0
         };
-        Ok(RoutingScore {
+        RoutingScore {
             target: candidate.target,
             bucket: candidate.health,
             rtt_ucb_ms: candidate.rtt_ucb_ms,
@@ -166,7 +177,7 @@ impl Router {
             score: candidate.rtt_ucb_ms * load_factor * quality_penalty * slo_factor * preference,
             compliance_level: compliance.map(|s| s.level),
             composite: compliance.map(|s| s.composite),
-        })
+        }
     }
 
     /// Every routable candidate in order, into `out` (cleared first; no allocation when
@@ -250,7 +261,7 @@ impl Router {
                 .ok_or(RouteError::NoRoute)
         };
         let first = rng.below(in_bucket);
-        let a = self.score(nth(first)?, snapshot, job)?;
+        let a = self.score_valid(nth(first)?, snapshot, job);
         if in_bucket == 1 {
             return Ok(a);
         }
@@ -259,7 +270,7 @@ impl Router {
         if second >= first {
             second += 1;
         }
-        let b = self.score(nth(second)?, snapshot, job)?;
+        let b = self.score_valid(nth(second)?, snapshot, job);
         let (low, high) = if routing_order(&a, &b) == Ordering::Greater {
             (b, a)
         } else {

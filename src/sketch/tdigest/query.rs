@@ -1,7 +1,7 @@
 //! Answering queries from clusters: interpolated quantiles and CDF.
 
-use crate::sketch::Totals;
 use super::{Centroid, Point};
+use crate::sketch::Totals;
 
 /// Clusters in mean order, as stored or as computed for one query.
 pub(super) enum View<'a> {
