@@ -201,13 +201,18 @@ impl Coordinate {
         (offset, mag): ([f64; DIMENSIONS], f64),
         random: impl FnMut() -> f64,
     ) {
-        let unit = unit_vector(offset, mag, random);
-        for (v, u) in self.vec.iter_mut().zip(unit) {
-            *v += u * force;
-        }
         if mag > ZERO_THRESHOLD {
+            // One division serves the move along the unit vector and the height.
+            let scale = force / mag;
+            for (v, d) in self.vec.iter_mut().zip(offset) {
+                *v += d * scale;
+            }
             self.height =
-                ((self.height + other_height) * force / mag + self.height).max(config.height_min);
+                ((self.height + other_height) * scale + self.height).max(config.height_min);
+        } else {
+            for (v, u) in self.vec.iter_mut().zip(random_unit_vector(random)) {
+                *v += u * force;
+            }
         }
     }
 
@@ -278,17 +283,9 @@ fn magnitude(v: &[f64; DIMENSIONS]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
-/// The unit vector along `offset` (of length `mag`). When the two positions coincide:
-/// a random direction, as in Serf.
-fn unit_vector(
-    offset: [f64; DIMENSIONS],
-    mag: f64,
-    mut random: impl FnMut() -> f64,
-) -> [f64; DIMENSIONS] {
-    if mag > ZERO_THRESHOLD {
-        let inverse = 1.0 / mag;
-        return offset.map(|x| x * inverse);
-    }
+/// A random unit vector, for when two positions coincide (as in Serf); along the first
+/// axis if even that comes out degenerate.
+fn random_unit_vector(mut random: impl FnMut() -> f64) -> [f64; DIMENSIONS] {
     let r: [f64; DIMENSIONS] = std::array::from_fn(|_| random() - 0.5);
     let mag = magnitude(&r);
     if mag > ZERO_THRESHOLD {
