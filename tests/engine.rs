@@ -95,21 +95,27 @@ fn assert_conserved(engine: &Engine, targets: &[TargetId], tally: &Tally, offere
     assert_eq!(merged + tally.refused + tally.dropped, offered);
 }
 
+/// Records from `threads` threads into a threaded engine with `targets` targets, then
+/// flushes and checks that every sample is accounted for; returns the tallies.
+fn conservation_run(engine: Engine, targets: u32, threads: usize, per_thread: u64) -> Tally {
+    let targets: Vec<_> = (0..targets)
+        .map(|i| engine.register_target(&format!("t{i}")).unwrap())
+        .collect();
+    let tally = record_concurrently(&engine, &targets, threads, per_thread);
+    engine.flush().unwrap();
+    assert_conserved(&engine, &targets, &tally, threads as u64 * per_thread);
+    tally
+}
+
 #[test]
 fn every_sample_is_accounted_for_with_the_merger_running() {
     let engine = Engine::builder()
         .merge_interval(Duration::from_millis(2))
         .build()
         .unwrap();
-    let targets: Vec<_> = (0..7)
-        .map(|i| engine.register_target(&format!("t{i}")).unwrap())
-        .collect();
-    let (threads, per_thread) = (4, 50_000);
-    let tally = record_concurrently(&engine, &targets, threads, per_thread);
-    engine.flush().unwrap();
+    let tally = conservation_run(engine, 7, 4, 50_000);
     assert_eq!(tally.dropped, 0, "the default queue absorbs this load");
     assert!(tally.refused > 0);
-    assert_conserved(&engine, &targets, &tally, threads as u64 * per_thread);
 }
 
 #[test]
@@ -119,14 +125,8 @@ fn overload_drops_are_counted_exactly() {
         .merge_interval(Duration::from_secs(1))
         .build()
         .unwrap();
-    let targets: Vec<_> = (0..3)
-        .map(|i| engine.register_target(&format!("t{i}")).unwrap())
-        .collect();
-    let (threads, per_thread) = (2, 200_000);
-    let tally = record_concurrently(&engine, &targets, threads, per_thread);
-    engine.flush().unwrap();
+    let tally = conservation_run(engine, 3, 2, 200_000);
     assert!(tally.dropped > 0, "a 16-sample queue must overflow");
-    assert_conserved(&engine, &targets, &tally, threads as u64 * per_thread);
 }
 
 #[test]
