@@ -71,8 +71,9 @@ const WEIGHTED_BUFFER_FACTOR: f64 = 4.0;
 /// bounded memory.
 ///
 /// Values are buffered and folded into the centroids with one sort-then-merge pass when
-/// a buffer fills. Queries take `&self`: on a digest with unmerged points they work on a
-/// merged copy, so call [`compress`](TDigest::compress) first when querying often.
+/// a buffer fills. Queries take `&self`: on a digest with unmerged values they work on a
+/// merged copy (when only other digests' clusters are pending, on their union, without
+/// a merge pass), so call [`compress`](TDigest::compress) first when querying often.
 ///
 /// * Exact count, sum, min and max; the extremes are singleton clusters and
 ///   interpolation uses the exact min and max.
