@@ -9,6 +9,7 @@ use super::shard::unpack;
 use super::snapshot::{KeyState, Snapshot};
 use crate::sketch::QuantileSketch;
 use crate::slo::SloCompliance;
+use crate::target::TargetId;
 use crate::window::{LatencyKind, LatencyTracker, Timestamp};
 
 /// What only the merger (or a caller of `flush`/`tick`, under the same lock) touches.
@@ -106,7 +107,7 @@ impl<S: QuantileSketch> MergerCore<S> {
         if self.changed {
             let names = (0..self.tracker.targets().capacity())
                 .map(|i| {
-                    let id = crate::target::TargetId::from_index(i as u32);
+                    let id = TargetId::from_index(i as u32);
                     self.tracker.targets().name(id).map(Box::from)
                 })
                 .collect();
@@ -114,7 +115,7 @@ impl<S: QuantileSketch> MergerCore<S> {
         }
         let max_age = self.tracker.config().max_age;
         for index in 0..self.tracker.targets().capacity() {
-            let id = crate::target::TargetId::from_index(index as u32);
+            let id = TargetId::from_index(index as u32);
             let live = self.tracker.targets().contains(id);
             let slo = *self.tracker.policy().resolve(id, None);
             for kind in LatencyKind::ALL {
