@@ -349,8 +349,25 @@ impl Store {
     }
 
     fn absorb(&mut self, other: &Store) {
-        for (key, weight) in other.iter() {
-            self.add(key, weight);
+        if other.count == 0 {
+            return;
+        }
+        let window_end = self.offset as i64 + self.bins.len() as i64;
+        if self.count > 0 && other.min_key >= self.offset && (other.max_key as i64) < window_end {
+            // Every occupied key of `other` fits our window: add the counts slice-wise.
+            let from = &other.bins
+                [(other.min_key - other.offset) as usize..=(other.max_key - other.offset) as usize];
+            let start = (other.min_key - self.offset) as usize;
+            for (to, &c) in self.bins[start..start + from.len()].iter_mut().zip(from) {
+                *to += c;
+            }
+            self.count += other.count;
+            self.min_key = self.min_key.min(other.min_key);
+            self.max_key = self.max_key.max(other.max_key);
+        } else {
+            for (key, weight) in other.iter() {
+                self.add(key, weight);
+            }
         }
         self.collapsed |= other.collapsed;
     }
@@ -431,6 +448,26 @@ mod tests {
         let top = 1.1f64.powi(199);
         let q = s.quantile(1.0).unwrap();
         assert!((q - top).abs() <= 0.01 * top);
+    }
+
+    #[test]
+    fn merging_equals_inserting_everything_into_one() {
+        let a_values: Vec<f64> = (1..2000).map(|i| i as f64 * 0.37).collect();
+        let b_values: Vec<f64> = (1..500).map(|i| 100.0 + i as f64 * 0.11).collect();
+        let far_values = [1e-6, 1e9]; // outside `a`'s window: the per-bin path
+        for other_values in [&b_values[..], &far_values[..]] {
+            let (mut merged, mut other, mut direct) =
+                (DDSketch::default(), DDSketch::default(), DDSketch::default());
+            a_values.iter().for_each(|&v| merged.add(v));
+            other_values.iter().for_each(|&v| other.add(v));
+            a_values.iter().chain(other_values).for_each(|&v| direct.add(v));
+            merged.merge(&other);
+            assert_eq!(merged.count(), direct.count());
+            for i in 0..=100 {
+                let q = i as f64 / 100.0;
+                assert_eq!(merged.quantile(q), direct.quantile(q), "q={q}");
+            }
+        }
     }
 
     #[test]
