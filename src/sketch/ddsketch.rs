@@ -456,11 +456,17 @@ mod tests {
         let b_values: Vec<f64> = (1..500).map(|i| 100.0 + i as f64 * 0.11).collect();
         let far_values = [1e-6, 1e9]; // outside `a`'s window: the per-bin path
         for other_values in [&b_values[..], &far_values[..]] {
-            let (mut merged, mut other, mut direct) =
-                (DDSketch::default(), DDSketch::default(), DDSketch::default());
+            let (mut merged, mut other, mut direct) = (
+                DDSketch::default(),
+                DDSketch::default(),
+                DDSketch::default(),
+            );
             a_values.iter().for_each(|&v| merged.add(v));
             other_values.iter().for_each(|&v| other.add(v));
-            a_values.iter().chain(other_values).for_each(|&v| direct.add(v));
+            a_values
+                .iter()
+                .chain(other_values)
+                .for_each(|&v| direct.add(v));
             merged.merge(&other);
             assert_eq!(merged.count(), direct.count());
             for i in 0..=100 {
