@@ -91,6 +91,8 @@ type TargetStores<S> = [Option<Box<WindowedSketch<S>>>; 4];
 /// ```
 pub struct LatencyTracker<S: QuantileSketch = TDigest> {
     config: TrackerConfig,
+    /// `config.max_latency` in milliseconds, for the per-sample check (NaN fails it).
+    max_latency_ms: f64,
     clock: Arc<dyn Clock>,
     targets: TargetRegistry,
     stores: Vec<TargetStores<S>>,
@@ -146,6 +148,7 @@ impl<S: QuantileSketch> LatencyTracker<S> {
             ));
         }
         Ok(LatencyTracker {
+            max_latency_ms: config.max_latency.as_secs_f64() * 1e3,
             config,
             clock,
             targets: TargetRegistry::default(),
@@ -244,7 +247,7 @@ impl<S: QuantileSketch> LatencyTracker<S> {
         ms: f64,
         at: Timestamp,
     ) -> Result<(), RecordError> {
-        if !(ms.is_finite() && ms >= 0.0 && ms <= self.config.max_latency.as_secs_f64() * 1e3) {
+        if !(ms >= 0.0 && ms <= self.max_latency_ms) {
             return Err(RecordError::InvalidLatency);
         }
         if !self.targets.contains(target) {
