@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use slo_router::engine::{Engine, EngineError, Refused};
+use slo_router::engine::{Engine, EngineError, Reader, Recorder, Refused};
 use slo_router::sketch::QuantileSketch;
 use slo_router::slo::LatencySlo;
 use slo_router::target::TargetId;
@@ -129,15 +129,21 @@ fn overload_drops_are_counted_exactly() {
     assert!(tally.dropped > 0, "a 16-sample queue must overflow");
 }
 
-#[test]
-fn shutdown_drains_and_publishes_everything() {
+/// A threaded engine whose merger never publishes on its own (hour-long interval), with
+/// one target, a reader and a recorder: only shutdown or drop can publish its samples.
+fn idle_engine() -> (Engine, TargetId, Reader, Recorder) {
     let engine = Engine::builder()
         .merge_interval(Duration::from_secs(3600))
         .build()
         .unwrap();
     let east = engine.register_target("dc-east").unwrap();
-    let mut reader = engine.reader();
-    let mut recorder = engine.recorder();
+    let (reader, recorder) = (engine.reader(), engine.recorder());
+    (engine, east, reader, recorder)
+}
+
+#[test]
+fn shutdown_drains_and_publishes_everything() {
+    let (engine, east, mut reader, mut recorder) = idle_engine();
     for i in 0..10_000 {
         recorder.record(east, LatencyKind::EndToEnd, Duration::from_micros(1000 + i));
     }
@@ -161,13 +167,7 @@ fn shutdown_drains_and_publishes_everything() {
 
 #[test]
 fn dropping_the_engine_also_drains() {
-    let engine = Engine::builder()
-        .merge_interval(Duration::from_secs(3600))
-        .build()
-        .unwrap();
-    let east = engine.register_target("dc-east").unwrap();
-    let mut reader = engine.reader();
-    let mut recorder = engine.recorder();
+    let (engine, east, mut reader, mut recorder) = idle_engine();
     recorder.record(east, LatencyKind::Network, Duration::from_millis(8));
     drop(engine);
     assert_eq!(

@@ -72,8 +72,8 @@ struct PeerFilter {
     samples: u64,
 }
 
-/// A multiply-shift hasher for peer ids: the default SipHash cost more than the whole
-/// Vivaldi step. Peer ids are the caller's, not an attacker's.
+/// A multiply-shift hasher for peer ids: SipHash was a large share of an update's cost.
+/// Peer ids are the caller's, not an attacker's.
 #[derive(Debug, Clone, Copy, Default)]
 struct PeerHasher(u64);
 
