@@ -39,6 +39,7 @@ pub mod slo;
 pub mod target;
 pub mod vivaldi;
 pub mod window;
+pub mod wire;
 #[cfg(feature = "workload")]
 pub mod workload;
 

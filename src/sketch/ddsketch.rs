@@ -3,6 +3,8 @@
 use super::{QuantileSketch, Totals, valid_quantile};
 use crate::error::ConfigError;
 
+mod wire;
+
 /// The bucket count at which the lowest buckets start to collapse, by default.
 const DEFAULT_MAX_BINS: usize = 2048;
 /// Extra bins allocated beside the occupied range when a store grows, so that a

@@ -5,6 +5,9 @@ use hdrhistogram::Histogram;
 use super::{QuantileSketch, Totals, valid_quantile};
 use crate::error::ConfigError;
 
+mod v2;
+mod wire;
+
 /// Microseconds per millisecond: values are latencies in milliseconds, stored as
 /// integer microseconds.
 const MICROS_PER_MILLI: f64 = 1000.0;

@@ -19,6 +19,8 @@ pub use ddsketch::DDSketch;
 pub use hdr::HdrSketch;
 pub use tdigest::{ScaleFunction, TDigest};
 
+use crate::wire::{self, DecodeError};
+
 /// A streaming quantile sketch: values go in one at a time (or weighted, or as another
 /// sketch), quantiles come out.
 ///
@@ -149,6 +151,53 @@ impl Totals {
 
     fn max(&self) -> Option<f64> {
         (self.count > 0).then_some(self.max)
+    }
+
+    /// Wire form: count, rejected, sum, then min and max when not empty.
+    fn encode(&self, out: &mut Vec<u8>) {
+        wire::put_varint(out, self.count);
+        wire::put_varint(out, self.rejected);
+        wire::put_f64(out, self.sum);
+        if self.count > 0 {
+            wire::put_f64(out, self.min);
+            wire::put_f64(out, self.max);
+        }
+    }
+
+    /// The sum may be infinite (an overflowed sum of huge values) but not NaN; min and
+    /// max must be finite and ordered.
+    fn decode(input: &mut &[u8]) -> Result<Totals, DecodeError> {
+        let count = wire::get_varint(input)?;
+        let rejected = wire::get_varint(input)?;
+        let sum = wire::get_f64(input)?;
+        if sum.is_nan() {
+            return Err(DecodeError::NonFinite { what: "sum" });
+        }
+        if count == 0 {
+            if sum != 0.0 {
+                return Err(DecodeError::Inconsistent {
+                    what: "an empty sketch with a non-zero sum",
+                });
+            }
+            return Ok(Totals {
+                rejected,
+                ..Totals::EMPTY
+            });
+        }
+        let min = wire::get_finite(input, "min")?;
+        let max = wire::get_finite(input, "max")?;
+        if min > max {
+            return Err(DecodeError::Inconsistent {
+                what: "min above max",
+            });
+        }
+        Ok(Totals {
+            count,
+            sum,
+            min,
+            max,
+            rejected,
+        })
     }
 }
 

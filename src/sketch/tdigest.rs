@@ -5,7 +5,9 @@ use crate::error::{ConfigError, positive_finite};
 
 mod merge;
 mod query;
+mod reference;
 mod scale;
+mod wire;
 
 use merge::{cluster, merge_in_place, merge_slices, sort_key};
 use query::View;

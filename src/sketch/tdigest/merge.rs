@@ -13,7 +13,7 @@ pub(super) fn sort_key(value: f32) -> u32 {
 
 /// The inverse of [`sort_key`].
 #[inline]
-fn from_sort_key(key: u32) -> f32 {
+pub(super) fn from_sort_key(key: u32) -> f32 {
     let bits = if key >> 31 == 1 {
         key ^ (1 << 31)
     } else {
