@@ -55,8 +55,8 @@ pub use error::DecodeError;
 pub use summary::{NodeSummary, SummaryEntry};
 
 pub(crate) use codec::{
-    get_f64, get_finite, get_len, get_signed, get_str, get_u8, get_varint, put_f64, put_signed,
-    put_str, put_varint, take,
+    VarintWriter, Varints, get_f64, get_finite, get_len, get_signed, get_str, get_u8, get_varint,
+    put_f64, put_signed, put_str, put_varint, take,
 };
 
 #[cfg(doc)]

@@ -29,6 +29,11 @@ pub struct SummaryEntry<S = TDigest> {
 }
 
 impl<S> SummaryEntry<S> {
+    /// The length of the window this entry covers.
+    pub fn window(&self) -> Duration {
+        self.window_end.saturating_since(self.window_start)
+    }
+
     fn key(&self) -> (&str, usize) {
         (&self.target, self.kind.index())
     }
@@ -250,13 +255,5 @@ impl<S: QuantileSketch + Body> Body for NodeSummary<S> {
             published_at,
             entries,
         })
-    }
-}
-
-/// The window an entry covers.
-impl<S> SummaryEntry<S> {
-    /// The length of the window this entry covers.
-    pub fn window(&self) -> Duration {
-        self.window_end.saturating_since(self.window_start)
     }
 }

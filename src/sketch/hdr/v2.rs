@@ -3,7 +3,7 @@
 //! the crate trusts its header (it allocates what the header asks for) and can panic on
 //! some hostile payloads, so nothing reaches it unchecked.
 
-use std::io::Read;
+use std::io::Read as _;
 
 use flate2::read::ZlibDecoder;
 use hdrhistogram::serialization::{
@@ -59,6 +59,42 @@ fn payload_number(payload: &mut &[u8]) -> Result<i64, DecodeError> {
         }
     }
     Ok((raw >> 1) as i64 ^ -((raw & 1) as i64))
+}
+
+/// Inflates a zlib stream into at most `max` bytes, growing the buffer geometrically but
+/// never past `max`, so a decompression bomb cannot make it allocate more.
+fn inflate(compressed: &[u8], max: usize) -> Result<Vec<u8>, DecodeError> {
+    let corrupt = |_| DecodeError::OutOfRange {
+        what: "DEFLATE stream",
+    };
+    let mut decoder = ZlibDecoder::new(compressed);
+    let mut out = Vec::new();
+    let mut filled = 0;
+    loop {
+        if filled == out.len() {
+            if filled == max {
+                // Full: one more byte means the stream is larger than allowed.
+                return match decoder.read(&mut [0u8; 1]).map_err(corrupt)? {
+                    0 => Ok(out),
+                    _ => Err(DecodeError::TooLarge {
+                        what: "inflated V2 histogram",
+                        len: max as u64 + 1,
+                        max: max as u64,
+                    }),
+                };
+            }
+            let grow = filled.max(4096).min(max - filled);
+            out.reserve_exact(grow);
+            out.resize(filled + grow, 0);
+        }
+        match decoder.read(&mut out[filled..]).map_err(corrupt)? {
+            0 => {
+                out.truncate(filled);
+                return Ok(out);
+            }
+            n => filled += n,
+        }
+    }
 }
 
 /// Checks an uncompressed V2 histogram completely; returns its sketch (empty, with the
@@ -174,22 +210,7 @@ impl HdrSketch {
                 if compressed.len() > len {
                     return Err(DecodeError::TrailingBytes(compressed.len() - len));
                 }
-                let mut out = Vec::new();
-                let cap = limits.max_inflated_bytes as u64 + 1;
-                ZlibDecoder::new(compressed)
-                    .take(cap)
-                    .read_to_end(&mut out)
-                    .map_err(|_| DecodeError::OutOfRange {
-                        what: "DEFLATE stream",
-                    })?;
-                if out.len() > limits.max_inflated_bytes {
-                    return Err(DecodeError::TooLarge {
-                        what: "inflated V2 histogram",
-                        len: out.len() as u64,
-                        max: limits.max_inflated_bytes as u64,
-                    });
-                }
-                inflated = out;
+                inflated = inflate(compressed, limits.max_inflated_bytes)?;
                 &inflated[..]
             }
             _ => return Err(DecodeError::BadMagic),

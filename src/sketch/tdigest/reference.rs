@@ -1,6 +1,7 @@
 //! The reference (JVM) t-digest byte layouts of `MergingDigest.asBytes` and
 //! `asSmallBytes`, both big-endian.
 
+use super::wire::rounding_slack;
 use super::{Centroid, Point, ScaleFunction, TDigest, Totals, accepts};
 use crate::wire::{DecodeError, DecodeLimits};
 
@@ -200,7 +201,8 @@ impl TDigest {
                     index,
                 });
             }
-            if mean < min || mean > max {
+            // Our own means are single precision: one rounding outside is allowed.
+            if mean < min - rounding_slack(min) || mean > max + rounding_slack(max) {
                 return Err(DecodeError::Inconsistent {
                     what: "centroid means outside [min, max]",
                 });

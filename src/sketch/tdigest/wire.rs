@@ -30,7 +30,7 @@ fn scale_from_code(code: u8) -> Result<ScaleFunction, DecodeError> {
 }
 
 /// How far a single-precision mean may sit outside the exact `[min, max]`: one rounding.
-fn rounding_slack(x: f64) -> f64 {
+pub(super) fn rounding_slack(x: f64) -> f64 {
     x.abs() * f64::from(f32::EPSILON) + f64::from(f32::MIN_POSITIVE)
 }
 
@@ -68,17 +68,19 @@ impl Body for TDigest {
         out.push(scale_code(self.scale));
         self.totals.encode(out);
         wire::put_varint(out, self.centroids.len() as u64);
+        // Key deltas fit in 5 bytes; weights, integers below 2⁶⁴, in 10.
+        let mut varints = wire::VarintWriter::new(out, 2 * self.centroids.len(), 10);
         let mut previous = 0u32;
         for c in &self.centroids {
             // Means are sorted, but a merge may order -0.0 after 0.0 (they compare
             // equal): such a -0.0 is written as 0.0.
             let key = sort_key(c.mean).max(previous);
-            wire::put_varint(out, u64::from(key - previous));
+            varints.put(u64::from(key - previous));
             previous = key;
         }
         for c in &self.centroids {
             // Weights are sums of integer weights: integral, and exact in u64.
-            wire::put_varint(out, c.weight as u64);
+            varints.put(c.weight as u64);
         }
     }
 
@@ -96,9 +98,10 @@ impl Body for TDigest {
             });
         }
         let mut centroids = Vec::with_capacity(len);
+        let mut varints = wire::Varints::new(input);
         let mut key = 0u32;
         for index in 0..len {
-            let delta = wire::get_varint(input)?;
+            let delta = varints.next()?;
             key = u32::try_from(delta)
                 .ok()
                 .and_then(|d| key.checked_add(d))
@@ -115,12 +118,13 @@ impl Body for TDigest {
             centroids.push(Centroid { mean, weight: 0.0 });
         }
         for (index, c) in centroids.iter_mut().enumerate() {
-            let weight = wire::get_varint(input)?;
+            let weight = varints.next()?;
             if weight == 0 {
                 return Err(DecodeError::InvalidWeight { index });
             }
             c.weight = weight as f32;
         }
+        varints.finish(input);
         check_weights(&centroids, &totals)?;
         digest.centroids = centroids;
         digest.totals = totals;
