@@ -1,12 +1,20 @@
 //! The `slo-router` command-line tool.
 
+use std::process::ExitCode;
+
 use mimalloc::MiMalloc;
 
 #[global_allocator]
 static GLOBAL: MiMalloc = MiMalloc;
 
-mod report;
+mod cli;
 
-fn main() {
-    report::accuracy_report(1_000_000, 42);
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! The accuracy report printed by `slo-router` with no arguments.
+//! The accuracy report printed by `slo-router accuracy`.
 
 use std::time::Instant;
 
