@@ -257,7 +257,6 @@ mod tests {
         let mut reader = LogReader::new(text.as_bytes()).unwrap();
         let mut out = Vec::new();
         loop {
-            let number = reader.line_number + 1;
             match reader.next_row() {
                 None => return out,
                 Some(Ok(r)) => out.push(Ok((
@@ -266,7 +265,7 @@ mod tests {
                     r.kind,
                     r.latency_ms,
                 ))),
-                Some(Err(e)) => out.push(Err((number, e))),
+                Some(Err(e)) => out.push(Err((reader.line_number, e))),
             }
         }
     }
