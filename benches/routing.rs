@@ -11,7 +11,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use mimalloc::MiMalloc;
 use slo_router::engine::Engine;
-use slo_router::routing::{Candidate, HealthBucket, PickRng, Router, ScoringConfig};
+use slo_router::routing::{Candidate, HealthBucket, PickRng, Prober, Router, ScoringConfig};
 use slo_router::window::{LatencyKind, ManualClock, Timestamp};
 
 #[global_allocator]
@@ -52,6 +52,18 @@ fn routing(c: &mut Criterion) {
     let eight = &candidates[..8];
     c.bench_function("pick over 8", |b| {
         b.iter(|| black_box(router.pick(black_box(eight), &snapshot, None, &mut rng)))
+    });
+    let demoting = Router::new(ScoringConfig {
+        slo_demotion: Some(1.0),
+        ..ScoringConfig::default()
+    });
+    c.bench_function("pick over 8, SLO demotion", |b| {
+        b.iter(|| black_box(demoting.pick(black_box(eight), &snapshot, None, &mut rng)))
+    });
+    let mut prober = Prober::with_capacity(Duration::from_secs(1), 64).expect("valid");
+    let now = Timestamp::from_duration(Duration::from_secs(1));
+    c.bench_function("Prober::due over 8, none due", |b| {
+        b.iter(|| black_box(prober.due(&demoting, black_box(eight), &snapshot, None, now)))
     });
     let mut buffer = Vec::with_capacity(64);
     c.bench_function("rank_into over 8", |b| {

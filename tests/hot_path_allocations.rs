@@ -1,6 +1,6 @@
 //! The hot paths allocate nothing: `Recorder::record`, `Reader::snapshot` plus an
 //! observation read, and routing (`Router::pick`, `Router::rank_into` with a reused
-//! buffer), counted by a global allocator that tallies this thread's calls.
+//! buffer, `Prober::due`, with and without SLO demotion), counted by a global allocator that tallies this thread's calls.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use slo_router::engine::Engine;
-use slo_router::routing::{Candidate, HealthBucket, PickRng, Router, ScoringConfig};
+use slo_router::routing::{Candidate, HealthBucket, PickRng, Prober, Router, ScoringConfig};
 use slo_router::window::{LatencyKind, ManualClock, Timestamp};
 
 struct Counting;
@@ -101,27 +101,45 @@ fn pick_and_rank_into_do_not_allocate() {
         })
         .collect();
     let mut recorder = engine.recorder();
-    for c in &candidates {
-        recorder.record(c.target, LatencyKind::EndToEnd, Duration::from_millis(30));
+    for (i, c) in candidates.iter().enumerate() {
+        // Half the targets miss the default SLO: demotion and probes have work to do.
+        let ms = if i % 2 == 0 { 30 } else { 900 };
+        for _ in 0..100 {
+            recorder.record(c.target, LatencyKind::EndToEnd, Duration::from_millis(ms));
+        }
     }
     engine.tick(Timestamp::from_nanos(1)).unwrap();
     let snapshot = engine.snapshot();
-    let router = Router::new(ScoringConfig::default());
-    let mut rng = PickRng::new(9);
-    let mut buffer = Vec::with_capacity(candidates.len());
-
-    let before = allocations();
+    let mut prober = Prober::with_capacity(Duration::from_nanos(3), candidates.len()).unwrap();
     let mut checksum = 0;
-    for _ in 0..10_000 {
-        checksum += router
-            .pick(&candidates, &snapshot, None, &mut rng)
-            .unwrap()
-            .target
-            .index();
-        checksum += router
-            .rank_into(&candidates, &snapshot, None, &mut buffer)
-            .unwrap();
+    for demotion in [None, Some(1.0)] {
+        let router = Router::new(ScoringConfig {
+            slo_demotion: demotion,
+            ..ScoringConfig::default()
+        });
+        let mut rng = PickRng::new(9);
+        let mut buffer = Vec::with_capacity(candidates.len());
+
+        let before = allocations();
+        for i in 0..10_000u64 {
+            checksum += router
+                .pick(&candidates, &snapshot, None, &mut rng)
+                .unwrap()
+                .target
+                .index();
+            checksum += router
+                .rank_into(&candidates, &snapshot, None, &mut buffer)
+                .unwrap();
+            let now = Timestamp::from_nanos(i);
+            checksum += prober
+                .due(&router, &candidates, &snapshot, None, now)
+                .map_or(0, |t| t.index());
+        }
+        assert_eq!(
+            allocations() - before,
+            0,
+            "pick, rank_into or Prober::due allocated (demotion {demotion:?})"
+        );
     }
-    assert_eq!(allocations() - before, 0, "pick or rank_into allocated");
-    assert!(checksum >= 80_000);
+    assert!(checksum >= 160_000);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use slo_router::engine::{Engine, Snapshot};
 use slo_router::routing::{
-    Candidate, Exclusion, HealthBucket, PickRng, RouteError, Router, ScoringConfig,
+    Candidate, Exclusion, HealthBucket, PickRng, Prober, RouteError, Router, ScoringConfig,
 };
 use slo_router::slo::{ComplianceLevel, LatencySlo, SloFactorConfig};
 use slo_router::target::TargetId;
@@ -455,4 +455,167 @@ fn a_job_slo_replaces_the_default_for_one_decision() {
         .target;
     assert_eq!(job_best, west);
     assert_ne!(default_best, job_best);
+}
+
+/// An engine whose snapshot has `east` past the default SLO and `west` within it.
+fn east_past_its_slo() -> (Engine, TargetId, TargetId) {
+    let engine = engine();
+    let east = engine.register_target("dc-east").unwrap();
+    let west = engine.register_target("dc-west").unwrap();
+    let mut recorder = engine.recorder();
+    for _ in 0..200 {
+        recorder.record(east, LatencyKind::EndToEnd, Duration::from_millis(400));
+        recorder.record(west, LatencyKind::EndToEnd, Duration::from_millis(40));
+    }
+    engine
+        .tick(Timestamp::from_duration(Duration::from_secs(1)))
+        .unwrap();
+    (engine, east, west)
+}
+
+#[test]
+fn slo_demotion_ranks_a_target_past_its_slo_in_the_degraded_bucket() {
+    let (engine, east, west) = east_past_its_slo();
+    let snapshot = engine.snapshot();
+    // East is 10× nearer: the SLO factor (at most 3) leaves it first.
+    let candidates = [
+        Candidate::new(east, HealthBucket::Healthy, 5.0),
+        Candidate::new(west, HealthBucket::Healthy, 50.0),
+    ];
+    let seed = Router::new(ScoringConfig::default());
+    let order = seed.rank(&candidates, &snapshot, None).unwrap().order;
+    assert_eq!(order[0].target, east);
+    assert!(order[0].slo_factor > 1.0 && !order[0].demoted);
+
+    let router = Router::new(ScoringConfig {
+        slo_demotion: Some(1.0),
+        ..ScoringConfig::default()
+    });
+    let order = router.rank(&candidates, &snapshot, None).unwrap().order;
+    assert_eq!(order[0].target, west);
+    assert_eq!(
+        (order[1].target, order[1].bucket, order[1].demoted),
+        (east, HealthBucket::Degraded, true)
+    );
+    assert!(order[1].composite.unwrap() >= 1.0);
+    assert_eq!(
+        router.bucket(&candidates[0], &snapshot, None),
+        HealthBucket::Degraded
+    );
+    let mut rng = PickRng::new(3);
+    for _ in 0..200 {
+        let pick = router.pick(&candidates, &snapshot, None, &mut rng).unwrap();
+        assert_eq!(pick.target, west);
+    }
+    // Demoted but alone: still routed to, as the fallback chain's last resort.
+    let only_east = &candidates[..1];
+    assert_eq!(
+        router
+            .pick(only_east, &snapshot, None, &mut rng)
+            .unwrap()
+            .target,
+        east
+    );
+    // A looser threshold, or a job SLO it meets, keeps it in rotation.
+    let loose = Router::new(ScoringConfig {
+        slo_demotion: Some(100.0),
+        ..ScoringConfig::default()
+    });
+    assert_eq!(
+        loose.rank(&candidates, &snapshot, None).unwrap().order[0].target,
+        east
+    );
+    let lenient = LatencySlo::builder()
+        .p50_target_ms(1000.0)
+        .p95_target_ms(2000.0)
+        .p99_target_ms(5000.0)
+        .build()
+        .unwrap();
+    assert_eq!(
+        router
+            .rank(&candidates, &snapshot, Some(&lenient))
+            .unwrap()
+            .order[0]
+            .target,
+        east
+    );
+}
+
+#[test]
+fn slo_demotion_is_validated() {
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let config = ScoringConfig {
+            slo_demotion: Some(bad),
+            ..ScoringConfig::default()
+        };
+        assert_eq!(
+            Router::with_config(config).unwrap_err().field(),
+            "slo_demotion"
+        );
+    }
+}
+
+#[test]
+fn a_prober_sends_one_request_per_interval_to_each_demoted_target() {
+    let (engine, east, west) = east_past_its_slo();
+    let snapshot = engine.snapshot();
+    let candidates = [
+        Candidate::new(west, HealthBucket::Healthy, 50.0),
+        Candidate::new(east, HealthBucket::Healthy, 5.0),
+    ];
+    let router = Router::new(ScoringConfig {
+        slo_demotion: Some(1.0),
+        ..ScoringConfig::default()
+    });
+    let mut prober = Prober::new(Duration::from_secs(1)).unwrap();
+    let at = |ms: u64| Timestamp::from_duration(Duration::from_millis(ms));
+    let probes: Vec<u64> = (0..3000)
+        .step_by(10)
+        .filter(|&ms| {
+            prober
+                .due(&router, &candidates, &snapshot, None, at(ms))
+                .is_some()
+        })
+        .collect();
+    assert_eq!(probes, [0, 1000, 2000]);
+    assert_eq!(
+        prober.due(&router, &candidates, &snapshot, None, at(3000)),
+        Some(east)
+    );
+    // Nothing demoted: no probes.
+    let seed = Router::new(ScoringConfig::default());
+    let mut idle = Prober::new(Duration::from_millis(1)).unwrap();
+    assert_eq!(idle.due(&seed, &candidates, &snapshot, None, at(0)), None);
+    assert!(Prober::new(Duration::ZERO).is_err());
+}
+
+#[test]
+fn pick_draws_only_from_the_best_bucket_past_64_candidates() {
+    let snapshot = empty_snapshot();
+    let router = Router::new(ScoringConfig::default());
+    for len in [8u32, 64, 65, 100] {
+        // Only the last two candidates are Healthy; the rest are Busy.
+        let candidates: Vec<Candidate> = (0..len)
+            .map(|i| {
+                let health = if i >= len - 2 {
+                    HealthBucket::Healthy
+                } else {
+                    HealthBucket::Busy
+                };
+                Candidate::new(id(i), health, 10.0)
+            })
+            .collect();
+        let mut rng = PickRng::new(u64::from(len));
+        let mut seen = HashMap::new();
+        for _ in 0..400 {
+            let target = router
+                .pick(&candidates, &snapshot, None, &mut rng)
+                .unwrap()
+                .target;
+            *seen.entry(target).or_insert(0) += 1;
+        }
+        assert_eq!(seen.len(), 2, "len {len}: {seen:?}");
+        assert!(seen.keys().all(|t| t.index() >= (len - 2) as usize));
+        assert!(seen.values().all(|&n| n > 100), "len {len}: {seen:?}");
+    }
 }

@@ -13,7 +13,9 @@ use crate::window::LatencyKind;
 /// * `slo_factor` from compliance of `slo_kind` latencies, via `slo` (shared with
 ///   compliance scoring);
 /// * `preference = preference_multiplier` when preferred, else 1;
-/// * `pick_tolerance`: scores within this relative distance count as equal in `pick`.
+/// * `pick_tolerance`: scores within this relative distance count as equal in `pick`;
+/// * `slo_demotion`: when set, a target whose compliance composite reaches it is ranked
+///   in the Degraded bucket (beyond the seed; see the field).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScoringConfig {
     /// Weight of utilisation (0.5).
@@ -38,6 +40,13 @@ pub struct ScoringConfig {
     pub slo_kind: LatencyKind,
     /// Relative score difference under which `pick` treats two targets as equal (5 %).
     pub pick_tolerance: f64,
+    /// The compliance composite at or above which a Healthy or Busy target is ranked in
+    /// the Degraded bucket: `Some(1.0)` takes a target out of rotation while it misses
+    /// its SLO (pair it with a [`Prober`](super::Prober) so its recovery is noticed).
+    /// `None` (the default, the seed's behaviour): compliance only scales the score,
+    /// whose factor of at most 3 cannot outweigh a larger RTT difference; the README's
+    /// simulation measures both.
+    pub slo_demotion: Option<f64>,
 }
 
 impl Default for ScoringConfig {
@@ -54,13 +63,14 @@ impl Default for ScoringConfig {
             slo: SloFactorConfig::default(),
             slo_kind: LatencyKind::EndToEnd,
             pick_tolerance: 0.05,
+            slo_demotion: None,
         }
     }
 }
 
 impl ScoringConfig {
     /// Checks every constant: weights finite and ≥ 0, smoothing > 0, caps ≥ 1,
-    /// preference in (0, 1], tolerance in [0, 1).
+    /// preference in (0, 1], tolerance in [0, 1), demotion composite finite and > 0.
     pub fn validate(&self) -> Result<(), ConfigError> {
         for (field, v) in [
             ("a_util", self.a_util),
@@ -100,6 +110,15 @@ impl ScoringConfig {
                 self.pick_tolerance,
                 "a value in [0, 1)",
             ));
+        }
+        if let Some(at) = self.slo_demotion {
+            if !(at.is_finite() && at > 0.0) {
+                return Err(ConfigError::new(
+                    "slo_demotion",
+                    at,
+                    "a finite composite > 0",
+                ));
+            }
         }
         // Re-validate the SLO factor in case it was built field by field elsewhere.
         SloFactorConfig::new(

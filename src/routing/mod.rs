@@ -7,6 +7,11 @@
 //! non-empty bucket first, then the fallback chain); [`Router::pick`] chooses one target
 //! per request without herding.
 //!
+//! Beyond the seed, [`ScoringConfig::slo_demotion`] ranks a target that misses its SLO
+//! in the Degraded bucket, and a [`Prober`] keeps sending it an occasional request so
+//! its recovery is noticed: the simulation in the README shows why the SLO factor alone
+//! cannot steer traffic away from a near target that misses its SLO.
+//!
 //! # Examples
 //!
 //! ```
@@ -40,10 +45,12 @@
 
 mod candidate;
 mod config;
+mod probe;
 mod rng;
 mod scorer;
 
 pub use candidate::{Candidate, HealthBucket};
 pub use config::ScoringConfig;
+pub use probe::Prober;
 pub use rng::PickRng;
 pub use scorer::{Exclusion, Ranking, RouteError, Router, RoutingScore};

@@ -15,8 +15,11 @@ use crate::target::TargetId;
 pub struct RoutingScore {
     /// The target scored.
     pub target: TargetId,
-    /// Its health bucket.
+    /// The bucket it is ranked in: its health, or Degraded when demoted.
     pub bucket: HealthBucket,
+    /// Ranked in the Degraded bucket because its compliance composite reached
+    /// [`slo_demotion`](ScoringConfig::slo_demotion).
+    pub demoted: bool,
     /// The RTT upper confidence bound, in milliseconds.
     pub rtt_ucb_ms: f64,
     /// The load factor, in [1, load_factor_max].
@@ -161,6 +164,7 @@ impl Router {
         };
         // Recomputed from the composite so the router's own SLO config applies.
         let slo_factor = compliance.map_or(1.0, |s| c.slo.factor(s.composite));
+        let demoted = self.demotes(candidate.health, compliance.map(|s| s.composite));
         let preference = if candidate.preferred {
             c.preference_multiplier
         } else {
@@ -168,7 +172,12 @@ impl Router {
         };
         RoutingScore {
             target: candidate.target,
-            bucket: candidate.health,
+            bucket: if demoted {
+                HealthBucket::Degraded
+            } else {
+                candidate.health
+            },
+            demoted,
             rtt_ucb_ms: candidate.rtt_ucb_ms,
             load_factor,
             quality_penalty,
@@ -177,6 +186,43 @@ impl Router {
             score: candidate.rtt_ucb_ms * load_factor * quality_penalty * slo_factor * preference,
             compliance_level: compliance.map(|s| s.level),
             composite: compliance.map(|s| s.composite),
+        }
+    }
+
+    /// `true` when a target of `health` with this composite is demoted to Degraded.
+    #[inline]
+    fn demotes(&self, health: HealthBucket, composite: Option<f64>) -> bool {
+        match (self.config.slo_demotion, composite) {
+            (Some(at), Some(composite)) => composite >= at && health < HealthBucket::Degraded,
+            _ => false,
+        }
+    }
+
+    /// The bucket `candidate` is ranked in: its health, or Degraded when its compliance
+    /// reaches [`slo_demotion`](ScoringConfig::slo_demotion). One snapshot lookup when
+    /// demotion is on, none otherwise.
+    #[inline]
+    pub fn bucket<S: QuantileSketch>(
+        &self,
+        candidate: &Candidate,
+        snapshot: &Snapshot<S>,
+        job: Option<&LatencySlo>,
+    ) -> HealthBucket {
+        if self.config.slo_demotion.is_none() || candidate.health >= HealthBucket::Degraded {
+            return candidate.health;
+        }
+        let composite = match job {
+            Some(slo) => snapshot
+                .compliance_for(candidate.target, self.config.slo_kind, slo)
+                .map(|s| s.composite),
+            None => snapshot
+                .compliance(candidate.target, self.config.slo_kind)
+                .map(|s| s.composite),
+        };
+        if self.demotes(candidate.health, composite) {
+            HealthBucket::Degraded
+        } else {
+            candidate.health
         }
     }
 
@@ -193,7 +239,7 @@ impl Router {
         out.clear();
         for candidate in candidates {
             let score = self.score(candidate, snapshot, job)?;
-            if candidate.health != HealthBucket::Unhealthy {
+            if score.bucket != HealthBucket::Unhealthy {
                 out.push(score);
             }
         }
@@ -233,30 +279,50 @@ impl Router {
         job: Option<&LatencySlo>,
         rng: &mut PickRng,
     ) -> Result<RoutingScore, RouteError> {
-        // One pass: refuse invalid input, find the best bucket and its size.
+        // One pass: refuse invalid input, find the best bucket and its size, and for the
+        // first 64 candidates remember which are in it, so the draws need no second
+        // pass (nor a second compliance lookup).
         let mut best = HealthBucket::Unhealthy;
         let mut in_bucket = 0;
-        for c in candidates {
+        let mut members = 0u64;
+        for (i, c) in candidates.iter().enumerate() {
             if let Some(field) = c.invalid_field() {
                 return Err(RouteError::InvalidCandidate {
                     target: c.target,
                     field,
                 });
             }
-            if c.health < best {
-                best = c.health;
+            let bucket = self.bucket(c, snapshot, job);
+            if bucket < best {
+                best = bucket;
                 in_bucket = 1;
-            } else if c.health == best {
+                members = 0;
+            } else if bucket == best {
                 in_bucket += 1;
+            } else {
+                continue;
+            }
+            if i < 64 {
+                members |= 1 << i;
             }
         }
         if best == HealthBucket::Unhealthy {
             return Err(RouteError::NoRoute);
         }
         let nth = |n: usize| {
+            if candidates.len() <= 64 {
+                // The n-th set bit: clear the lowest n, then take the lowest.
+                let mut bits = members;
+                for _ in 0..n {
+                    bits &= bits - 1;
+                }
+                return candidates
+                    .get(bits.trailing_zeros() as usize)
+                    .ok_or(RouteError::NoRoute);
+            }
             candidates
                 .iter()
-                .filter(|c| c.health == best)
+                .filter(|c| self.bucket(c, snapshot, job) == best)
                 .nth(n)
                 .ok_or(RouteError::NoRoute)
         };

@@ -7,6 +7,9 @@ use super::scenario::Scenario;
 
 /// The width of a reporting window.
 pub(crate) const WINDOW_NS: u64 = 10_000_000_000;
+/// Samples a (window, target) pair needs to be judged: below 20 the nearest-rank p95
+/// is simply the maximum.
+const MIN_JUDGED_SAMPLES: usize = 20;
 
 /// Raw measurements of one run.
 pub(crate) struct Recorded {
@@ -78,7 +81,8 @@ pub(crate) struct PolicyResult {
     pub(crate) p999_ms: f64,
     /// Requests answered within the p95 target, over all requests (refused ones miss).
     pub(crate) attainment: f64,
-    /// (window, target) pairs with traffic whose p95 met the target, over all such pairs.
+    /// (window, target) pairs with at least 20 answers whose p95 met the target, over
+    /// all such pairs.
     pub(crate) window_attainment: f64,
     pub(crate) requests: u64,
     pub(crate) refused: u64,
@@ -129,8 +133,10 @@ impl Recorded {
                 }
                 latencies.sort_unstable_by(f32::total_cmp);
                 let p95 = quantile(latencies, 0.95);
-                judged += 1;
-                met += u32::from(p95 <= target_ms);
+                if latencies.len() >= MIN_JUDGED_SAMPLES {
+                    judged += 1;
+                    met += u32::from(p95 <= target_ms);
+                }
                 p95s.push(Some(p95));
             }
             series.p95_ms.push(p95s);

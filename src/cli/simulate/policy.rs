@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use slo_router::engine::{Engine, Reader, Recorder};
-use slo_router::routing::{Candidate, HealthBucket, PickRng, Router, ScoringConfig};
+use slo_router::routing::{Candidate, HealthBucket, PickRng, Prober, Router, ScoringConfig};
 use slo_router::slo::{LatencySlo, SloFactorConfig};
 use slo_router::target::TargetId;
 use slo_router::window::{LatencyKind, ManualClock, Timestamp, WindowConfig};
@@ -25,9 +25,8 @@ pub(crate) enum PolicyKind {
     PeakEwma,
     /// The seed's formula alone: the host score times the SLO factor.
     SloFactor,
-    /// This project's router: the SLO factor in the score, and a target whose compliance
-    /// is past its SLO (composite ≥ 1) demoted to the Degraded bucket, with one probe
-    /// request a second to notice its recovery.
+    /// This project's router: the SLO factor in the score, a target past its SLO
+    /// (composite ≥ 1) demoted to the Degraded bucket, and one probe a second to it.
     SloAware,
 }
 
@@ -92,7 +91,7 @@ impl PeakEwma {
 }
 
 /// How often a demoted target gets one request, so its observation stays current.
-const PROBE_INTERVAL_S: f64 = 1.0;
+const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The library path: record → merger tick → snapshot → pick.
 struct LibraryRouter {
@@ -103,13 +102,12 @@ struct LibraryRouter {
     ids: Vec<TargetId>,
     candidates: Vec<Candidate>,
     rng: PickRng,
-    /// Demote targets past their SLO (slo-aware).
-    demote: bool,
-    last_probe_s: Vec<f64>,
+    /// With SLO demotion: the probes of demoted targets.
+    prober: Option<Prober>,
 }
 
 impl LibraryRouter {
-    fn new(scenario: &Scenario, slo_factor: SloFactorConfig, demote: bool, seed: u64) -> Self {
+    fn new(scenario: &Scenario, config: ScoringConfig, seed: u64) -> Self {
         let window = Duration::from_secs_f64(scenario.slo.window_s);
         let slo = LatencySlo::builder()
             .p50_target_ms(scenario.slo.p50_ms)
@@ -122,7 +120,7 @@ impl LibraryRouter {
             .manual(ManualClock::default())
             .window(WindowConfig::new(window / 5, 6).expect("a positive window"))
             .default_slo(slo)
-            .slo_factor(slo_factor)
+            .slo_factor(config.slo)
             .max_targets(scenario.targets.len().max(1))
             .build()
             .expect("valid engine settings");
@@ -131,10 +129,9 @@ impl LibraryRouter {
             .iter()
             .map(|t| engine.register_target(&t.name).expect("validated names"))
             .collect();
-        let config = ScoringConfig {
-            slo: slo_factor,
-            ..ScoringConfig::default()
-        };
+        let prober = config.slo_demotion.map(|_| {
+            Prober::with_capacity(PROBE_INTERVAL, scenario.targets.len()).expect("a valid interval")
+        });
         LibraryRouter {
             recorder: engine.recorder(),
             reader: engine.reader(),
@@ -143,25 +140,16 @@ impl LibraryRouter {
             ids,
             candidates: Vec::new(),
             rng: PickRng::new(seed),
-            demote,
-            last_probe_s: vec![f64::NEG_INFINITY; scenario.targets.len()],
+            prober,
         }
     }
 
-    /// The targets' health reports, as of now: a saturated target with a backlog is
-    /// Busy; with `demote`, one whose end-to-end compliance is past its SLO is Degraded.
+    /// The targets' health reports, as of now: a saturated target with a backlog is Busy.
     fn refresh(&mut self, views: &[TargetView]) {
         self.candidates.clear();
-        let snapshot = self.reader.snapshot();
         for (view, &id) in views.iter().zip(&self.ids) {
             let saturated = view.busy >= view.servers && view.queued >= view.servers;
-            let past_slo = self.demote
-                && snapshot
-                    .compliance(id, LatencyKind::EndToEnd)
-                    .is_some_and(|c| c.composite >= 1.0);
-            let health = if past_slo {
-                HealthBucket::Degraded
-            } else if saturated {
+            let health = if saturated {
                 HealthBucket::Busy
             } else {
                 HealthBucket::Healthy
@@ -172,19 +160,6 @@ impl LibraryRouter {
             candidate.queue_depth = view.queued;
             self.candidates.push(candidate);
         }
-    }
-}
-
-impl LibraryRouter {
-    /// A demoted target due for its probe, if any (the first in order).
-    fn due_probe(&mut self, now_s: f64) -> Option<usize> {
-        let due = self.candidates.iter().position(|c| {
-            c.health == HealthBucket::Degraded
-                && now_s - self.last_probe_s[c.target.index()] >= PROBE_INTERVAL_S
-        })?;
-        let target = self.candidates[due].target.index();
-        self.last_probe_s[target] = now_s;
-        Some(target)
     }
 }
 
@@ -199,23 +174,19 @@ pub(crate) struct Policy {
 
 impl Policy {
     pub(crate) fn new(kind: PolicyKind, scenario: &Scenario, seed: u64) -> Self {
-        let neutral = SloFactorConfig::new(0.0, 1.0, 1.0).expect("a neutral factor");
-        let library = match kind {
-            PolicyKind::Ad36 => Some(LibraryRouter::new(scenario, neutral, false, seed)),
-            PolicyKind::SloFactor => Some(LibraryRouter::new(
-                scenario,
-                SloFactorConfig::default(),
-                false,
-                seed,
-            )),
-            PolicyKind::SloAware => Some(LibraryRouter::new(
-                scenario,
-                SloFactorConfig::default(),
-                true,
-                seed,
-            )),
+        let config = match kind {
+            PolicyKind::Ad36 => Some(ScoringConfig {
+                slo: SloFactorConfig::new(0.0, 1.0, 1.0).expect("a neutral factor"),
+                ..ScoringConfig::default()
+            }),
+            PolicyKind::SloFactor => Some(ScoringConfig::default()),
+            PolicyKind::SloAware => Some(ScoringConfig {
+                slo_demotion: Some(1.0),
+                ..ScoringConfig::default()
+            }),
             PolicyKind::RoundRobin | PolicyKind::PeakEwma => None,
         };
+        let library = config.map(|config| LibraryRouter::new(scenario, config, seed));
         Policy {
             kind,
             next: 0,
@@ -252,10 +223,15 @@ impl Policy {
             }
             PolicyKind::Ad36 | PolicyKind::SloFactor | PolicyKind::SloAware => {
                 let library = self.library.as_mut().expect("router policies have one");
-                if let Some(probe) = library.due_probe(now_s) {
-                    return probe;
-                }
                 let snapshot = library.reader.snapshot();
+                if let Some(prober) = &mut library.prober {
+                    let now = Timestamp::from_duration(Duration::from_secs_f64(now_s));
+                    if let Some(target) =
+                        prober.due(&library.router, &library.candidates, snapshot, None, now)
+                    {
+                        return target.index();
+                    }
+                }
                 match library
                     .router
                     .pick(&library.candidates, snapshot, None, &mut library.rng)
