@@ -37,7 +37,7 @@ pub(crate) fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Simulate(args)) => simulate::run(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Accuracy) => {
-            report::accuracy_report(1_000_000, 42);
+            report::accuracy_report(&mut std::io::stdout().lock(), 1_000_000, 42)?;
             Ok(())
         }
     }

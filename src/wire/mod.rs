@@ -71,11 +71,11 @@ pub const VERSION: u8 = 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum WireKind {
-    /// A [`TDigest`](crate::sketch::TDigest).
+    /// A [`TDigest`].
     TDigest = 1,
-    /// A [`DDSketch`](crate::sketch::DDSketch).
+    /// A [`DDSketch`].
     DDSketch = 2,
-    /// An [`HdrSketch`](crate::sketch::HdrSketch).
+    /// An [`HdrSketch`].
     HdrSketch = 3,
     /// A [`NodeSummary`].
     NodeSummary = 4,

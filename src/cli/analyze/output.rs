@@ -144,24 +144,18 @@ impl Report {
     pub(crate) fn write(&self, out: &mut impl Write, format: Format) -> std::io::Result<()> {
         match format {
             Format::Json => {
-                match &self.window {
-                    Some(targets) => serde_json::to_writer_pretty(
-                        &mut *out,
-                        &WindowJson {
-                            targets,
-                            skipped_lines: self.skipped_lines,
-                        },
-                    ),
-                    None => serde_json::to_writer_pretty(
-                        &mut *out,
-                        &IntervalsJson {
-                            intervals: &self.intervals,
-                            skipped_lines: self.skipped_lines,
-                        },
-                    ),
+                let text = match &self.window {
+                    Some(targets) => serde_json::to_string_pretty(&WindowJson {
+                        targets,
+                        skipped_lines: self.skipped_lines,
+                    }),
+                    None => serde_json::to_string_pretty(&IntervalsJson {
+                        intervals: &self.intervals,
+                        skipped_lines: self.skipped_lines,
+                    }),
                 }
                 .map_err(std::io::Error::other)?;
-                writeln!(out)
+                writeln!(out, "{text}")
             }
             Format::Csv => {
                 let prefix = if self.window.is_some() {
@@ -227,12 +221,11 @@ impl Report {
         let interval_header = if self.window.is_some() {
             ""
         } else {
-            "   interval (s)"
+            "     interval (s) "
         };
         writeln!(
             out,
-            "{interval_header}{:>0}{:<width$} {:<9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {:>9} {:<10} {:>6}",
-            "",
+            "{interval_header}{:<width$} {:<9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {:>9} {:<10} {:>6}",
             "target",
             "kind",
             "count",
@@ -248,7 +241,7 @@ impl Report {
         )?;
         for (interval, s) in rows {
             if let Some(i) = interval {
-                write!(out, "{:>7.0}-{:<7.0}", i.start_ms / 1e3, i.end_ms / 1e3)?;
+                write!(out, "{:>8.0}-{:<8.0} ", i.start_ms / 1e3, i.end_ms / 1e3)?;
             }
             write!(
                 out,

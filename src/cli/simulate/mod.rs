@@ -35,7 +35,7 @@ pub(crate) struct SimulateArgs {
     /// Override the scenario's duration, in seconds (incidents keep their times).
     #[arg(long, value_name = "SECONDS")]
     duration: Option<f64>,
-    /// Policies to compare, comma-separated (default: all four).
+    /// Policies to compare, comma-separated (default: all five).
     #[arg(long, value_enum, value_delimiter = ',')]
     policies: Vec<PolicyKind>,
     /// Print the results as JSON instead of tables.
@@ -99,8 +99,9 @@ pub(crate) fn run(args: SimulateArgs) -> Result<(), Box<dyn std::error::Error>> 
             seed: args.seed,
             policies: &results,
         };
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+        // Serialised first, so a closed pipe surfaces as an I/O error of the write.
+        let text = serde_json::to_string_pretty(&report)?;
+        writeln!(out, "{text}")?;
     } else {
         print_tables(&mut out, &scenario, args.seed, &results)?;
     }

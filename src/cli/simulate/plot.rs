@@ -53,10 +53,10 @@ pub(crate) fn write_svg(
                 ("sans-serif", 16),
             )
             .margin(8)
-            .x_label_area_size(24)
+            .x_label_area_size(32)
             .y_label_area_size(50)
             .build_cartesian_2d(0.0..end_s, (1.0..top_ms).log_scale())?;
-        p95.configure_mesh().x_desc("s").draw()?;
+        p95.configure_mesh().x_desc("virtual time (s)").draw()?;
         p95.draw_series(LineSeries::new(
             [(0.0, scenario.slo.p95_ms), (end_s, scenario.slo.p95_ms)],
             BLACK.stroke_width(1),
@@ -88,10 +88,10 @@ pub(crate) fn write_svg(
                 ("sans-serif", 16),
             )
             .margin(8)
-            .x_label_area_size(24)
+            .x_label_area_size(32)
             .y_label_area_size(40)
             .build_cartesian_2d(0.0..end_s, 0.0..100.0)?;
-        share.configure_mesh().x_desc("s").draw()?;
+        share.configure_mesh().x_desc("virtual time (s)").draw()?;
         for t in 0..scenario.targets.len() {
             let points: Vec<(f64, f64)> = result
                 .series
