@@ -31,7 +31,7 @@ pub(crate) struct AnalyzeArgs {
     #[arg(long, default_value = "300s", value_parser = parse_duration)]
     window: Duration,
     /// Instead, report every interval of this length as a time series.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, conflicts_with = "window")]
     every: Option<Duration>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]

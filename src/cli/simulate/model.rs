@@ -83,7 +83,6 @@ struct TargetState {
     busy: u32,
     queue: VecDeque<u32>,
     queue_limit: Option<u32>,
-    pending: u32,
     median_ms: f64,
     sigma: f64,
     effects: Vec<Effect>,
@@ -137,7 +136,6 @@ impl<'a> Simulation<'a> {
                 busy: 0,
                 queue: VecDeque::new(),
                 queue_limit: t.queue_limit,
-                pending: 0,
                 median_ms: t.service.median_ms,
                 sigma: t.service.sigma,
                 effects: scenario
@@ -159,7 +157,16 @@ impl<'a> Simulation<'a> {
             now: 0,
             seq: 0,
             events: BinaryHeap::new(),
-            views: Vec::with_capacity(targets.len()),
+            views: targets
+                .iter()
+                .map(|t| TargetView {
+                    rtt_ms: t.rtt_ns as f64 / NANOS_PER_MS,
+                    servers: t.servers,
+                    busy: 0,
+                    queued: 0,
+                    pending: 0,
+                })
+                .collect(),
             targets,
             requests: Vec::new(),
             stream,
@@ -183,21 +190,18 @@ impl<'a> Simulation<'a> {
         self.now as f64 / 1e9
     }
 
-    fn refresh_views(&mut self) {
-        self.views.clear();
-        self.views.extend(self.targets.iter().map(|t| TargetView {
-            rtt_ms: t.rtt_ns as f64 / NANOS_PER_MS,
-            servers: t.servers,
-            busy: t.busy,
-            queued: t.queue.len() as u32,
-            pending: t.pending,
-        }));
+    /// The targets' load reports, as of now. `pending` is the client's own count and
+    /// always live.
+    fn report_load(&mut self) {
+        for (view, target) in self.views.iter_mut().zip(&self.targets) {
+            view.busy = target.busy;
+            view.queued = target.queue.len() as u32;
+        }
     }
 
     /// Runs to the end: arrivals stop at the scenario's duration, and every request
     /// sent is answered before this returns. `progress` gets the virtual time in ns.
     pub(crate) fn run(mut self, mut progress: impl FnMut(u64)) {
-        self.refresh_views();
         while let Some(Reverse((at, _, event))) = self.events.pop() {
             self.now = at;
             match event {
@@ -217,13 +221,9 @@ impl<'a> Simulation<'a> {
                 Event::ServiceDone(req) => self.finish_service(req),
                 Event::Response(req) => self.respond(req),
                 Event::Tick => {
-                    // Health reports are as of the tick: policies between ticks see
-                    // the load as last reported (pending counts are their own, live).
-                    let pending: Vec<u32> = self.views.iter().map(|v| v.pending).collect();
-                    self.refresh_views();
-                    for (view, pending) in self.views.iter_mut().zip(pending) {
-                        view.pending = pending;
-                    }
+                    // Load reports are as of the tick: between ticks policies see the
+                    // load as last reported.
+                    self.report_load();
                     let now_s = self.now_s();
                     self.policy.on_tick(now_s, &self.views);
                     progress(self.now.min(self.end));
@@ -250,7 +250,6 @@ impl<'a> Simulation<'a> {
             client,
             refused: false,
         });
-        self.targets[target].pending += 1;
         self.views[target].pending += 1;
         self.recorded.dispatched(self.now, target);
         let at = self.now + self.targets[target].rtt_ns / 2;
@@ -294,7 +293,6 @@ impl<'a> Simulation<'a> {
         let request = &self.requests[req as usize];
         let (target, client, refused) = (request.target as usize, request.client, request.refused);
         let latency_ms = (self.now - request.sent) as f64 / NANOS_PER_MS;
-        self.targets[target].pending -= 1;
         self.views[target].pending -= 1;
         if refused {
             self.recorded.refused(self.now, target);
