@@ -6,7 +6,7 @@ use std::time::Duration;
 use slo_router::engine::Engine;
 use slo_router::sketch::{DDSketch, HdrSketch, QuantileSketch, ScaleFunction, TDigest};
 use slo_router::window::{LatencyKind, ManualClock, Timestamp};
-use slo_router::wire::{DecodeError, DecodeLimits, NodeSummary, WireFormat};
+use slo_router::wire::{DecodeError, DecodeLimits, NodeSummary, SummaryEntry, WireFormat};
 use slo_router::workload::{ExactQuantiles, Stream};
 
 const QS: [f64; 9] = [0.0, 0.001, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0];
@@ -407,4 +407,30 @@ fn serde_carries_the_wire_encoding() {
     // Corrupt bytes fail deserialization with the decode error's message.
     let err = serde_json::from_str::<TDigest>("[83, 76, 82, 87, 1, 9]").unwrap_err();
     assert!(err.to_string().contains("wrong kind"), "{err}");
+}
+
+/// The smallest valid entries: empty sketches under empty names, the bound that limits
+/// entry counts before allocating must not refuse them.
+#[test]
+fn summaries_of_the_smallest_entries_round_trip() {
+    fn entries<S: QuantileSketch + WireFormat>(empty: S) {
+        let mut summary = NodeSummary::<S>::new("");
+        for kind in LatencyKind::ALL {
+            summary.insert(SummaryEntry {
+                target: String::new(),
+                kind,
+                window_start: Timestamp::ZERO,
+                window_end: Timestamp::ZERO,
+                newest_sample: Timestamp::ZERO,
+                sketch: empty.clone(),
+            });
+        }
+        let bytes = summary.encode();
+        let back = NodeSummary::<S>::decode(&bytes).unwrap();
+        assert_eq!(back.entries().len(), 4);
+        assert_eq!(back.encode(), bytes);
+    }
+    entries(TDigest::default());
+    entries(DDSketch::default());
+    entries(HdrSketch::new(1, 2, 0).unwrap());
 }

@@ -136,6 +136,9 @@ pub(crate) mod sealed {
     #[allow(unreachable_pub)] // reachable only as a supertrait, by design
     pub trait Body: Sized {
         const KIND: WireKind;
+        /// The fewest bytes any body takes: bounds counts of nested values before
+        /// anything is allocated for them.
+        const MIN_BODY_BYTES: usize;
         fn encode_body(&self, out: &mut Vec<u8>);
         fn decode_body(input: &mut &[u8], limits: &DecodeLimits) -> Result<Self, DecodeError>;
     }

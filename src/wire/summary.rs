@@ -190,6 +190,8 @@ fn kind_from_index(index: u8) -> Result<LatencyKind, DecodeError> {
 
 impl<S: QuantileSketch + Body> Body for NodeSummary<S> {
     const KIND: WireKind = WireKind::NodeSummary;
+    /// Sketch kind 1, node name 1, publish time 1, entry count 1.
+    const MIN_BODY_BYTES: usize = 4;
 
     fn encode_body(&self, out: &mut Vec<u8>) {
         out.push(S::KIND as u8);
@@ -216,8 +218,9 @@ impl<S: QuantileSketch + Body> Body for NodeSummary<S> {
         }
         let node = super::get_str(input, "node name", limits.max_name_bytes)?.to_owned();
         let published_at = get_time(input)?;
-        // An entry takes at least 30 bytes (a name byte, kind, three times, a sketch).
-        let len = super::get_len(input, "summary entries", limits.max_entries, 30)?;
+        // An entry takes at least a name length, a kind, three times and a sketch body.
+        let min_entry = 5 + S::MIN_BODY_BYTES;
+        let len = super::get_len(input, "summary entries", limits.max_entries, min_entry)?;
         let mut entries: Vec<SummaryEntry<S>> = Vec::with_capacity(len);
         for index in 0..len {
             let target = super::get_str(input, "target name", limits.max_name_bytes)?.to_owned();

@@ -75,6 +75,8 @@ impl Store {
 
 impl Body for DDSketch {
     const KIND: WireKind = WireKind::DDSketch;
+    /// accuracy 8, bins 1, zero count 1, totals 10, two stores of 2.
+    const MIN_BODY_BYTES: usize = 24;
 
     fn encode_body(&self, out: &mut Vec<u8>) {
         wire::put_f64(out, self.relative_accuracy);

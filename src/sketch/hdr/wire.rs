@@ -57,6 +57,8 @@ pub(super) fn bounded_sketch(
 
 impl Body for HdrSketch {
     const KIND: wire::WireKind = wire::WireKind::HdrSketch;
+    /// range 2, precision 1, clamped 1, totals 10, runs 1.
+    const MIN_BODY_BYTES: usize = 15;
 
     fn encode_body(&self, out: &mut Vec<u8>) {
         let h = &self.histogram;

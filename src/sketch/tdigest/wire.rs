@@ -59,6 +59,8 @@ pub(super) fn check_weights(centroids: &[Centroid], totals: &Totals) -> Result<(
 
 impl Body for TDigest {
     const KIND: WireKind = WireKind::TDigest;
+    /// compression 8, scale 1, totals 10, count 1.
+    const MIN_BODY_BYTES: usize = 20;
 
     fn encode_body(&self, out: &mut Vec<u8>) {
         if let Some(merged) = self.merged_copy() {
