@@ -136,7 +136,9 @@ impl Router {
     }
 
     /// The score of a candidate already checked by `invalid_field`.
-    #[inline]
+    // Forced: left to the compiler it became a call returning the score by value, and
+    // `pick` measured 14 % and `rank_into` 82 % slower.
+    #[inline(always)]
     fn score_valid<S: QuantileSketch>(
         &self,
         candidate: &Candidate,
