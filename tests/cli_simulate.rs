@@ -198,6 +198,30 @@ fn custom_scenarios_are_read_from_toml() {
 }
 
 #[test]
+fn latencies_of_hours_do_not_break_a_run() {
+    // Requests to `near` take two hours during the incident: beyond the engine's default
+    // maximum latency, and every one is still answered and counted.
+    let dir = scratch("hours");
+    let text = CUSTOM
+        .replace("stuck_ms = 500", "stuck_ms = 7200000")
+        .replace("duration_s = 10", "duration_s = 4");
+    std::fs::write(dir.join("hours.toml"), text).unwrap();
+    let report = json_run(
+        &dir,
+        &[
+            "--scenario-file",
+            "hours.toml",
+            "--policies",
+            "round-robin,slo-aware",
+        ],
+    );
+    for p in report["policies"].as_array().unwrap() {
+        assert!(p["p999_ms"].as_f64().unwrap() >= 7_200_000.0, "{p}");
+        assert!(p["requests"].as_u64().unwrap() > 1000);
+    }
+}
+
+#[test]
 fn bad_scenarios_get_one_clear_line() {
     let dir = scratch("bad");
     let cases = [

@@ -234,8 +234,12 @@ impl Scenario {
         if !(positive(slo.p50_ms) && ordered && slo.p99_ms.is_finite()) {
             return invalid("slo: want 0 < p50_ms <= p95_ms <= p99_ms, all finite".to_owned());
         }
-        if !positive(slo.window_s) {
-            return invalid(format!("slo.window_s = {} (want > 0)", slo.window_s));
+        // Five sub-windows of at least 1 ms each, at most a day in all.
+        if !(slo.window_s >= 0.005 && slo.window_s <= 86_400.0) {
+            return invalid(format!(
+                "slo.window_s = {} (want 0.005 to 86400)",
+                slo.window_s
+            ));
         }
         match (self.load.rate_per_s, self.load.clients) {
             (Some(rate), None) if positive(rate) && rate * self.duration_s <= 1e8 => {}
