@@ -266,3 +266,30 @@ fn bad_scenarios_get_one_clear_line() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
 }
+
+#[test]
+fn the_request_cap_stops_arrivals_and_says_so() {
+    let dir = scratch("cap");
+    let out = slo_router(
+        &[
+            "simulate",
+            "--scenario",
+            "wide-spread",
+            "--json",
+            "--no-plot",
+            "--policies",
+            "slo-aware",
+            "--max-requests",
+            "5000",
+        ],
+        &dir,
+    );
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["policies"][0]["requests"], 5000);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("note: slo-aware reached 5000 requests"),
+        "{stderr}"
+    );
+}

@@ -47,6 +47,11 @@ pub(crate) struct SimulateArgs {
     /// Do not write the plot.
     #[arg(long)]
     no_plot: bool,
+    /// Stop a policy's arrivals after this many requests (a memory bound: ~40 bytes
+    /// each); a note on stderr says when it happens.
+    #[arg(long, default_value_t = 20_000_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_requests: u32,
 }
 
 #[derive(Serialize)]
@@ -86,8 +91,19 @@ pub(crate) fn run(args: SimulateArgs) -> Result<(), Box<dyn std::error::Error>> 
         let stream = RequestStream::new(&scenario, args.seed);
         let policy = Policy::new(kind, &scenario, args.seed ^ 0x5EED_0F70_11C1);
         let done_before = end_ms * i as u64;
-        Simulation::new(&scenario, stream, policy, &mut recorded)
+        let max_requests = args.max_requests as usize;
+        let capped = Simulation::new(&scenario, max_requests, stream, policy, &mut recorded)
             .run(|now_ns| bar.set_position(done_before + now_ns / 1_000_000));
+        if let Some(at_s) = capped {
+            bar.suspend(|| {
+                eprintln!(
+                    "note: {} reached {} requests at {at_s:.1} s of virtual time; \
+                     arrivals stopped there",
+                    kind.name(),
+                    args.max_requests
+                )
+            });
+        }
         results.push(recorded.summarize(kind.name(), &scenario));
     }
     bar.finish_and_clear();

@@ -108,6 +108,10 @@ impl TargetState {
 /// One policy's run over the scenario.
 pub(crate) struct Simulation<'a> {
     end: u64,
+    /// The most requests this run sends (memory: ~40 bytes each).
+    max_requests: usize,
+    /// When the run reached `max_requests`, if it did.
+    capped_at: Option<u64>,
     closed_loop: bool,
     now: u64,
     seq: u64,
@@ -123,6 +127,7 @@ pub(crate) struct Simulation<'a> {
 impl<'a> Simulation<'a> {
     pub(crate) fn new(
         scenario: &Scenario,
+        max_requests: usize,
         stream: RequestStream,
         policy: Policy,
         recorded: &'a mut Recorded,
@@ -153,6 +158,8 @@ impl<'a> Simulation<'a> {
             .collect();
         let mut sim = Simulation {
             end: ns(scenario.duration_s * 1e3),
+            max_requests,
+            capped_at: None,
             closed_loop: scenario.load.clients.is_some(),
             now: 0,
             seq: 0,
@@ -199,9 +206,10 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Runs to the end: arrivals stop at the scenario's duration, and every request
-    /// sent is answered before this returns. `progress` gets the virtual time in ns.
-    pub(crate) fn run(mut self, mut progress: impl FnMut(u64)) {
+    /// Runs to the end: arrivals stop at the scenario's duration (or at `max_requests`,
+    /// whose virtual time in seconds is returned), and every request sent is answered
+    /// before this returns. `progress` gets the virtual time in ns.
+    pub(crate) fn run(mut self, mut progress: impl FnMut(u64)) -> Option<f64> {
         while let Some(Reverse((at, _, event))) = self.events.pop() {
             self.now = at;
             match event {
@@ -227,17 +235,21 @@ impl<'a> Simulation<'a> {
                     let now_s = self.now_s();
                     self.policy.on_tick(now_s, &self.views);
                     progress(self.now.min(self.end));
-                    if !self.events.is_empty() {
+                    // No routing decision is made after the arrivals stop: the drain
+                    // needs no ticks, however long it takes.
+                    if self.now < self.end {
                         self.schedule(self.now + TICK_NS, Event::Tick);
                     }
                 }
             }
         }
+        self.capped_at.map(|at| at as f64 / 1e9)
     }
 
     fn send(&mut self, client: u32) {
-        // Request ids are u32: a scenario is refused long before it could send more.
-        if self.requests.len() >= u32::MAX as usize {
+        if self.requests.len() >= self.max_requests {
+            // Arrivals stop here; the caller reports it.
+            self.capped_at.get_or_insert(self.now);
             return;
         }
         let target = self.policy.choose(self.now_s(), &self.views);

@@ -242,11 +242,11 @@ impl Scenario {
             ));
         }
         match (self.load.rate_per_s, self.load.clients) {
-            (Some(rate), None) if positive(rate) && rate * self.duration_s <= 1e8 => {}
+            (Some(rate), None) if positive(rate) && rate <= 1e7 => {}
             (None, Some(clients)) if (1..=100_000).contains(&clients) => {}
             _ => {
                 return invalid(
-                    "load: set exactly one of rate_per_s (> 0, at most 1e8 requests in all) or clients [1, 100000]"
+                    "load: set exactly one of rate_per_s (0, 1e7] or clients [1, 100000]"
                         .to_owned(),
                 );
             }
@@ -261,15 +261,16 @@ impl Scenario {
                     i, t.name
                 ));
             }
-            if !(t.rtt_ms.is_finite() && t.rtt_ms >= 0.0) {
+            if !(t.rtt_ms.is_finite() && (0.0..=60_000.0).contains(&t.rtt_ms)) {
                 return invalid(format!("target {}: rtt_ms = {}", t.name, t.rtt_ms));
             }
             if t.servers == 0 {
                 return invalid(format!("target {}: servers = 0", t.name));
             }
-            if !(positive(t.service.median_ms) && (0.0..=3.0).contains(&t.service.sigma)) {
+            let median_ok = positive(t.service.median_ms) && t.service.median_ms <= 3_600_000.0;
+            if !(median_ok && (0.0..=3.0).contains(&t.service.sigma)) {
                 return invalid(format!(
-                    "target {}: service median_ms > 0 and sigma in [0, 3] required",
+                    "target {}: service median_ms in (0, 3600000] and sigma in [0, 3] required",
                     t.name
                 ));
             }
@@ -286,11 +287,11 @@ impl Scenario {
                 ));
             }
             match (incident.service_multiplier, incident.stuck_ms) {
-                (Some(m), None) if positive(m) => {}
-                (None, Some(ms)) if positive(ms) => {}
+                (Some(m), None) if positive(m) && m <= 1000.0 => {}
+                (None, Some(ms)) if positive(ms) && ms <= 86_400_000.0 => {}
                 _ => {
                     return invalid(format!(
-                        "incident on {}: set exactly one of service_multiplier or stuck_ms (> 0)",
+                        "incident on {}: set exactly one of service_multiplier (0, 1000] or stuck_ms (0, 86400000]",
                         incident.target
                     ));
                 }
