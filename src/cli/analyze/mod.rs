@@ -6,7 +6,7 @@ mod output;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -15,7 +15,7 @@ use slo_router::slo::{LatencySlo, SloFactorConfig};
 use slo_router::window::{LatencyKind, Timestamp, WindowConfig, WindowedSketch};
 
 use input::{LogReader, Row};
-use output::{KeyStats, Report};
+use output::{Interval, KeyStats, Printer};
 
 /// Options of `analyze`.
 #[derive(Debug, Args)]
@@ -27,7 +27,7 @@ pub(crate) struct AnalyzeArgs {
     #[arg(long, default_value = "p50=50,p95=200,p99=500", value_parser = parse_slo)]
     slo: LatencySlo,
     /// Report over the last WINDOW of the log (ending at its newest timestamp), e.g.
-    /// 300s, 5m, 1h, 500ms. Rounded to 1/30 of the window.
+    /// 300s, 5m, 1h, 500ms, at most 30 days. Rounded to 1/30 of the window.
     #[arg(long, default_value = "300s", value_parser = parse_duration)]
     window: Duration,
     /// Instead, report every interval of this length as a time series.
@@ -80,7 +80,7 @@ fn parse_slo(text: &str) -> Result<LatencySlo, String> {
     builder.build().map_err(|e| e.to_string())
 }
 
-/// `300s`, `5m`, `1h`, `250ms`, or plain seconds.
+/// `300s`, `5m`, `1h`, `2d`, `250ms`, or plain seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -95,7 +95,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => value / 1e3,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("'{text}': unknown unit '{unit}' (ms, s, m, h)")),
+        "d" => value * 86_400.0,
+        _ => return Err(format!("'{text}': unknown unit '{unit}' (ms, s, m, h, d)")),
     };
     if !(seconds > 0.0 && seconds <= 366.0 * 86_400.0) {
         return Err(format!(
@@ -113,14 +114,12 @@ pub(crate) fn run(args: AnalyzeArgs) -> Result<(), Box<dyn std::error::Error>> {
         let file = File::open(&args.file).map_err(|e| format!("cannot open {}: {e}", args.file))?;
         Box::new(BufReader::with_capacity(1 << 16, file))
     };
-    let report = match args.sketch {
-        SketchKind::Tdigest => analyze(input, &args, TDigest::default())?,
-        SketchKind::Ddsketch => analyze(input, &args, DDSketch::default())?,
-        SketchKind::Hdr => analyze(input, &args, HdrSketch::default())?,
-    };
-    let mut out = std::io::stdout().lock();
-    report.write(&mut out, args.format)?;
-    Ok(())
+    let mut printer = Printer::new(BufWriter::new(std::io::stdout().lock()), args.format);
+    match args.sketch {
+        SketchKind::Tdigest => analyze(input, &args, TDigest::default(), &mut printer),
+        SketchKind::Ddsketch => analyze(input, &args, DDSketch::default(), &mut printer),
+        SketchKind::Hdr => analyze(input, &args, HdrSketch::default(), &mut printer),
+    }
 }
 
 /// Sub-windows per reporting window: the window's edges are exact to 1/30 of it.
@@ -134,17 +133,19 @@ enum KeyState<S: QuantileSketch> {
     Interval(S),
 }
 
-fn analyze<S: QuantileSketch>(
+fn analyze<S: QuantileSketch, W: Write>(
     input: impl BufRead,
     args: &AnalyzeArgs,
     template: S,
-) -> Result<Report, Box<dyn std::error::Error>> {
+    printer: &mut Printer<W>,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut reader = LogReader::new(input)?;
     let mut targets: HashMap<Box<str>, usize> = HashMap::new();
     let mut names: Vec<Box<str>> = Vec::new();
     let mut keys: Vec<Option<KeyState<S>>> = Vec::new();
-    let mut report = Report::default();
-    let window_config = WindowConfig::new(args.window / SUB_WINDOWS, SUB_WINDOWS as usize + 1)?;
+    let mut skipped_lines = 0u64;
+    let window_config = WindowConfig::new(args.window / SUB_WINDOWS, SUB_WINDOWS as usize + 1)
+        .map_err(|_| "--window: at most 30 days")?;
     let every_ms = args.every.map(|d| d.as_secs_f64() * 1e3);
     let mut interval_start: Option<f64> = None;
     let mut newest_ms = 0.0f64;
@@ -161,18 +162,18 @@ fn analyze<S: QuantileSketch>(
                     )
                     .into());
                 }
-                report.skipped_lines += 1;
-                if report.skipped_lines <= SHOWN_SKIPS {
+                skipped_lines += 1;
+                if skipped_lines <= SHOWN_SKIPS {
                     eprintln!("line {line}: {e} (skipped)");
                 }
                 continue;
             }
         };
         if let Some(every) = every_ms {
-            // Tumbling intervals: close every interval the log has moved past.
+            // Tumbling intervals: print every interval the log has moved past.
             let start = *interval_start.get_or_insert((row.timestamp_ms / every).floor() * every);
             if row.timestamp_ms >= start + every {
-                report.close_interval(start, start + every, &names, &mut keys, args);
+                printer.interval(&close_interval(start, every, &names, &mut keys, args))?;
                 interval_start = Some((row.timestamp_ms / every).floor() * every);
             }
         }
@@ -201,15 +202,17 @@ fn analyze<S: QuantileSketch>(
         }
         newest_ms = newest_ms.max(row.timestamp_ms);
     }
-    if report.skipped_lines > SHOWN_SKIPS {
-        eprintln!("{} bad lines skipped in all", report.skipped_lines);
+    if skipped_lines > SHOWN_SKIPS {
+        eprintln!("{skipped_lines} bad lines skipped in all");
     }
-    match (every_ms, interval_start) {
-        (Some(every), Some(start)) => {
-            report.close_interval(start, start + every, &names, &mut keys, args);
+    match every_ms {
+        Some(every) => {
+            if let Some(start) = interval_start {
+                printer.interval(&close_interval(start, every, &names, &mut keys, args))?;
+            }
+            printer.finish_intervals(skipped_lines)?;
         }
-        (Some(_), None) => {}
-        (None, _) => {
+        None => {
             let now = Timestamp::from_nanos((newest_ms * 1e6) as u64);
             let mut entries = Vec::new();
             for (index, key) in keys.iter_mut().enumerate() {
@@ -226,40 +229,40 @@ fn analyze<S: QuantileSketch>(
                     }
                 }
             }
-            report.window = Some(entries);
+            printer.window(&entries, skipped_lines)?;
         }
     }
-    Ok(report)
+    printer.flush()?;
+    Ok(())
 }
 
-impl Report {
-    fn close_interval<S: QuantileSketch>(
-        &mut self,
-        start_ms: f64,
-        end_ms: f64,
-        names: &[Box<str>],
-        keys: &mut [Option<KeyState<S>>],
-        args: &AnalyzeArgs,
-    ) {
-        let mut entries = Vec::new();
-        for (index, key) in keys.iter_mut().enumerate() {
-            if let Some(KeyState::Interval(sketch)) = key {
-                if sketch.count() > 0 {
-                    entries.push(KeyStats::of(
-                        &names[index / 4],
-                        LatencyKind::ALL[index % 4],
-                        sketch,
-                        &args.slo,
-                    ));
-                    sketch.clear();
-                }
+/// The statistics of the interval starting at `start_ms`; its sketches are emptied for
+/// the next one.
+fn close_interval<S: QuantileSketch>(
+    start_ms: f64,
+    every_ms: f64,
+    names: &[Box<str>],
+    keys: &mut [Option<KeyState<S>>],
+    args: &AnalyzeArgs,
+) -> Interval {
+    let mut targets = Vec::new();
+    for (index, key) in keys.iter_mut().enumerate() {
+        if let Some(KeyState::Interval(sketch)) = key {
+            if sketch.count() > 0 {
+                targets.push(KeyStats::of(
+                    &names[index / 4],
+                    LatencyKind::ALL[index % 4],
+                    sketch,
+                    &args.slo,
+                ));
+                sketch.clear();
             }
         }
-        self.intervals.push(output::Interval {
-            start_ms,
-            end_ms,
-            targets: entries,
-        });
+    }
+    Interval {
+        start_ms,
+        end_ms: start_ms + every_ms,
+        targets,
     }
 }
 
@@ -279,6 +282,7 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         let slo = parse_slo("p95=150").unwrap();
         assert_eq!((slo.p50_target_ms(), slo.p95_target_ms()), (50.0, 150.0));
         assert!(parse_slo("p97=1").is_err());

@@ -1,7 +1,7 @@
 //! The analysis results and their three formats: table, JSON (stable, documented in
 //! the README) and CSV.
 
-use std::io::Write;
+use std::io::{self, Write};
 
 use serde::Serialize;
 use slo_router::sketch::QuantileSketch;
@@ -109,25 +109,21 @@ pub(crate) struct Interval {
     pub(crate) targets: Vec<KeyStats>,
 }
 
-/// Everything `analyze` prints.
-#[derive(Debug, Default)]
-pub(crate) struct Report {
-    /// The last window's keys (without `--every`).
-    pub(crate) window: Option<Vec<KeyStats>>,
-    /// The time series (with `--every`).
-    pub(crate) intervals: Vec<Interval>,
-    pub(crate) skipped_lines: u64,
+/// Prints the results as they are known: the last window's keys at the end, or each
+/// `--every` interval as soon as it closes, so a time series of any length takes
+/// constant memory.
+pub(crate) struct Printer<W: Write> {
+    out: W,
+    format: Format,
+    /// Intervals printed so far (`None` before the first, or in last-window mode).
+    intervals: Option<usize>,
+    /// The table's name column in a time series, fixed by the first interval.
+    width: usize,
 }
 
 #[derive(Serialize)]
 struct WindowJson<'a> {
     targets: &'a [KeyStats],
-    skipped_lines: u64,
-}
-
-#[derive(Serialize)]
-struct IntervalsJson<'a> {
-    intervals: &'a [Interval],
     skipped_lines: u64,
 }
 
@@ -140,91 +136,144 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-impl Report {
-    pub(crate) fn write(&self, out: &mut impl Write, format: Format) -> std::io::Result<()> {
-        match format {
+/// Columns of the table's target name: at least this, wider for longer names (in a
+/// time series, as wide as the first interval's longest name).
+const MIN_TARGET_WIDTH: usize = 8;
+
+impl<W: Write> Printer<W> {
+    pub(crate) fn new(out: W, format: Format) -> Self {
+        Printer {
+            out,
+            format,
+            intervals: None,
+            width: MIN_TARGET_WIDTH,
+        }
+    }
+
+    /// The last-window report.
+    pub(crate) fn window(&mut self, targets: &[KeyStats], skipped_lines: u64) -> io::Result<()> {
+        match self.format {
             Format::Json => {
-                let text = match &self.window {
-                    Some(targets) => serde_json::to_string_pretty(&WindowJson {
-                        targets,
-                        skipped_lines: self.skipped_lines,
-                    }),
-                    None => serde_json::to_string_pretty(&IntervalsJson {
-                        intervals: &self.intervals,
-                        skipped_lines: self.skipped_lines,
-                    }),
-                }
-                .map_err(std::io::Error::other)?;
-                writeln!(out, "{text}")
+                let json = WindowJson {
+                    targets,
+                    skipped_lines,
+                };
+                let text = serde_json::to_string_pretty(&json).map_err(io::Error::other)?;
+                writeln!(self.out, "{text}")
             }
             Format::Csv => {
-                let prefix = if self.window.is_some() {
-                    ""
-                } else {
-                    "start_ms,end_ms,"
-                };
-                writeln!(
-                    out,
-                    "{prefix}target,kind,count,p50,p95,p99,p999,mean,max,composite,level,routing_factor"
-                )?;
-                for (interval, stats) in self.rows() {
-                    if let Some(i) = interval {
-                        write!(out, "{},{},", i.start_ms, i.end_ms)?;
-                    }
-                    let (composite, level, factor) = match &stats.compliance {
-                        Some(c) => (
-                            c.composite.to_string(),
-                            c.level,
-                            c.routing_factor.to_string(),
-                        ),
-                        None => (String::new(), "", String::new()),
-                    };
-                    writeln!(
-                        out,
-                        "{},{},{},{},{},{},{},{},{},{composite},{level},{factor}",
-                        csv_field(&stats.target),
-                        stats.kind,
-                        stats.count,
-                        stats.p50,
-                        stats.p95,
-                        stats.p99,
-                        stats.p999,
-                        stats.mean,
-                        stats.max
-                    )?;
-                }
-                Ok(())
+                self.csv_header(false)?;
+                targets.iter().try_for_each(|s| self.csv_row(None, s))
             }
-            Format::Table => self.write_table(out),
+            Format::Table => {
+                let width = name_width(targets);
+                self.table_header(false, width)?;
+                targets
+                    .iter()
+                    .try_for_each(|s| self.table_row(None, s, width))?;
+                self.table_footer(skipped_lines)
+            }
         }
     }
 
-    fn rows(&self) -> Vec<(Option<&Interval>, &KeyStats)> {
-        match &self.window {
-            Some(targets) => targets.iter().map(|s| (None, s)).collect(),
-            None => self
-                .intervals
-                .iter()
-                .flat_map(|i| i.targets.iter().map(move |s| (Some(i), s)))
-                .collect(),
+    /// One closed interval of the time series.
+    pub(crate) fn interval(&mut self, interval: &Interval) -> io::Result<()> {
+        let first = self.intervals.is_none();
+        if first {
+            self.width = name_width(&interval.targets);
+        }
+        let width = self.width;
+        match self.format {
+            Format::Json => {
+                let text = serde_json::to_string_pretty(interval).map_err(io::Error::other)?;
+                let indented = text.replace('\n', "\n    ");
+                let lead = if first {
+                    "{\n  \"intervals\": [\n"
+                } else {
+                    ",\n"
+                };
+                write!(self.out, "{lead}    {indented}")?;
+            }
+            Format::Csv => {
+                if first {
+                    self.csv_header(true)?;
+                }
+                for s in &interval.targets {
+                    self.csv_row(Some(interval), s)?;
+                }
+            }
+            Format::Table => {
+                if first {
+                    self.table_header(true, width)?;
+                }
+                for s in &interval.targets {
+                    self.table_row(Some(interval), s, width)?;
+                }
+            }
+        }
+        *self.intervals.get_or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// Ends a time series.
+    pub(crate) fn finish_intervals(&mut self, skipped_lines: u64) -> io::Result<()> {
+        let none = self.intervals.is_none();
+        match self.format {
+            Format::Json if none => writeln!(
+                self.out,
+                "{{\n  \"intervals\": [],\n  \"skipped_lines\": {skipped_lines}\n}}"
+            ),
+            Format::Json => writeln!(self.out, "\n  ],\n  \"skipped_lines\": {skipped_lines}\n}}"),
+            Format::Csv if none => self.csv_header(true),
+            Format::Csv => Ok(()),
+            Format::Table => {
+                if none {
+                    self.table_header(true, MIN_TARGET_WIDTH)?;
+                }
+                self.table_footer(skipped_lines)
+            }
         }
     }
 
-    fn write_table(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let rows = self.rows();
-        let width = rows
-            .iter()
-            .map(|(_, s)| s.target.chars().count())
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        let interval_header = if self.window.is_some() {
-            ""
-        } else {
-            "     interval (s) "
+    fn csv_header(&mut self, intervals: bool) -> io::Result<()> {
+        let prefix = if intervals { "start_ms,end_ms," } else { "" };
+        writeln!(
+            self.out,
+            "{prefix}target,kind,count,p50,p95,p99,p999,mean,max,composite,level,routing_factor"
+        )
+    }
+
+    fn csv_row(&mut self, interval: Option<&Interval>, s: &KeyStats) -> io::Result<()> {
+        if let Some(i) = interval {
+            write!(self.out, "{},{},", i.start_ms, i.end_ms)?;
+        }
+        let (composite, level, factor) = match &s.compliance {
+            Some(c) => (
+                c.composite.to_string(),
+                c.level,
+                c.routing_factor.to_string(),
+            ),
+            None => (String::new(), "", String::new()),
         };
         writeln!(
-            out,
+            self.out,
+            "{},{},{},{},{},{},{},{},{},{composite},{level},{factor}",
+            csv_field(&s.target),
+            s.kind,
+            s.count,
+            s.p50,
+            s.p95,
+            s.p99,
+            s.p999,
+            s.mean,
+            s.max
+        )
+    }
+
+    fn table_header(&mut self, intervals: bool, width: usize) -> io::Result<()> {
+        let interval_header = if intervals { "     interval (s) " } else { "" };
+        writeln!(
+            self.out,
             "{interval_header}{:<width$} {:<9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}  {:>9} {:<10} {:>6}",
             "target",
             "kind",
@@ -238,28 +287,56 @@ impl Report {
             "composite",
             "level",
             "factor"
-        )?;
-        for (interval, s) in rows {
-            if let Some(i) = interval {
-                write!(out, "{:>8.0}-{:<8.0} ", i.start_ms / 1e3, i.end_ms / 1e3)?;
-            }
+        )
+    }
+
+    fn table_row(
+        &mut self,
+        interval: Option<&Interval>,
+        s: &KeyStats,
+        width: usize,
+    ) -> io::Result<()> {
+        if let Some(i) = interval {
             write!(
-                out,
-                "{:<width$} {:<9} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-                s.target, s.kind, s.count, s.p50, s.p95, s.p99, s.p999, s.mean, s.max
+                self.out,
+                "{:>8.0}-{:<8.0} ",
+                i.start_ms / 1e3,
+                i.end_ms / 1e3
             )?;
-            match &s.compliance {
-                Some(c) => writeln!(
-                    out,
-                    "  {:>9.3} {:<10} {:>6.2}",
-                    c.composite, c.level, c.routing_factor
-                )?,
-                None => writeln!(out, "  {:>9} {:<10} {:>6}", "-", "-", "-")?,
-            }
         }
-        if self.skipped_lines > 0 {
-            writeln!(out, "\n{} bad lines skipped", self.skipped_lines)?;
+        write!(
+            self.out,
+            "{:<width$} {:<9} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            s.target, s.kind, s.count, s.p50, s.p95, s.p99, s.p999, s.mean, s.max
+        )?;
+        match &s.compliance {
+            Some(c) => writeln!(
+                self.out,
+                "  {:>9.3} {:<10} {:>6.2}",
+                c.composite, c.level, c.routing_factor
+            ),
+            None => writeln!(self.out, "  {:>9} {:<10} {:>6}", "-", "-", "-"),
+        }
+    }
+
+    /// Writes out what is buffered.
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn table_footer(&mut self, skipped_lines: u64) -> io::Result<()> {
+        if skipped_lines > 0 {
+            writeln!(self.out, "\n{skipped_lines} bad lines skipped")?;
         }
         Ok(())
     }
+}
+
+fn name_width(targets: &[KeyStats]) -> usize {
+    targets
+        .iter()
+        .map(|s| s.target.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(MIN_TARGET_WIDTH)
 }
