@@ -8,8 +8,11 @@
 //! - [`slo`]: latency SLOs, compliance scoring and the routing factor.
 //! - [`window`]: clocks, fixed-epoch sliding windows, the per-(target, kind) tracker.
 //! - [`engine`]: lock-free recorders, one merger thread, wait-free snapshot readers.
-//! - [`routing`]: health buckets, the multi-factor score, ranking and anti-herding picks.
+//! - [`routing`]: health buckets, the multi-factor score, ranking, anti-herding picks,
+//!   SLO demotion and probes.
 //! - [`vivaldi`]: network coordinates, the RTT bound and quality the score uses.
+//! - [`wire`]: binary encodings for hierarchical merging, JVM t-digest and HdrHistogram
+//!   interop.
 //! - [`target`]: interned target names and cheap ids.
 //!
 //! # Examples
