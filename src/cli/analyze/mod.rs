@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use slo_router::sketch::{DDSketch, HdrSketch, QuantileSketch, TDigest};
-use slo_router::slo::{LatencySlo, SloFactorConfig};
+use slo_router::slo::LatencySlo;
 use slo_router::window::{LatencyKind, Timestamp, WindowConfig, WindowedSketch};
 
 use input::{LogReader, Row};
@@ -264,11 +264,6 @@ fn close_interval<S: QuantileSketch>(
         end_ms: start_ms + every_ms,
         targets,
     }
-}
-
-/// The routing factor uses the library's default configuration.
-fn factor() -> SloFactorConfig {
-    SloFactorConfig::default()
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 use slo_router::sketch::QuantileSketch;
-use slo_router::slo::{ComplianceLevel, LatencyObservation, LatencySlo, SloCompliance};
+use slo_router::slo::{
+    ComplianceLevel, LatencyObservation, LatencySlo, SloCompliance, SloFactorConfig,
+};
 use slo_router::target::TargetId;
 use slo_router::window::{LatencyKind, Timestamp};
 
@@ -66,6 +68,8 @@ impl KeyStats {
         let [p50, p95, p99, p999] = q.map(|v| v.unwrap_or(0.0));
         let count = sketch.count();
         let mean = sketch.mean().unwrap_or(0.0);
+        // Compliance reads the percentiles and the count only; a log has no target ids
+        // or engine times, so those fields are placeholders.
         let observation = LatencyObservation {
             target: TargetId::from_index(0),
             kind,
@@ -78,13 +82,11 @@ impl KeyStats {
             window_end: Timestamp::ZERO,
             newest_sample: Timestamp::ZERO,
         };
-        let compliance =
-            SloCompliance::evaluate(&observation, slo, &super::factor()).map(|c: SloCompliance| {
-                Compliance {
-                    composite: c.composite,
-                    level: level_name(c.level),
-                    routing_factor: c.routing_factor,
-                }
+        let compliance = SloCompliance::evaluate(&observation, slo, &SloFactorConfig::default())
+            .map(|c: SloCompliance| Compliance {
+                composite: c.composite,
+                level: level_name(c.level),
+                routing_factor: c.routing_factor,
             });
         KeyStats {
             target: target.to_owned(),

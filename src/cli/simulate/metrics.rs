@@ -56,7 +56,7 @@ impl Recorded {
         self.window(at).latencies[target].push(latency_ms as f32);
     }
 
-    pub(crate) fn refused(&mut self, _at: u64, _target: usize) {
+    pub(crate) fn refused(&mut self) {
         self.refused += 1;
     }
 

@@ -307,7 +307,7 @@ impl<'a> Simulation<'a> {
         let latency_ms = (self.now - request.sent) as f64 / NANOS_PER_MS;
         self.views[target].pending -= 1;
         if refused {
-            self.recorded.refused(self.now, target);
+            self.recorded.refused();
         } else {
             self.recorded.completed(self.now, target, latency_ms);
             self.policy.on_response(target, latency_ms, self.now_s());

@@ -14,7 +14,7 @@ use hdrhistogram::serialization::{
 use super::wire::{bounded_sketch, counts_len};
 use super::{HdrSketch, MICROS_PER_MILLI};
 use crate::sketch::Totals;
-use crate::wire::{DecodeError, DecodeLimits};
+use crate::wire::{self, DecodeError, DecodeLimits};
 
 const V2_COOKIE: u32 = 0x1c84_9313;
 const V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
@@ -28,14 +28,9 @@ fn be_u64(bytes: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
+/// At least `len` bytes, or the wire format's truncation error.
 fn need(bytes: &[u8], len: usize) -> Result<(), DecodeError> {
-    if bytes.len() < len {
-        return Err(DecodeError::Truncated {
-            needed: len,
-            remaining: bytes.len(),
-        });
-    }
-    Ok(())
+    wire::take(&mut &bytes[..], len).map(drop)
 }
 
 /// One count or run of zeros of the V2 payload: a zig-zag LEB128 of at most 9 bytes,

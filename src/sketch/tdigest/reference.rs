@@ -3,7 +3,7 @@
 
 use super::wire::rounding_slack;
 use super::{Centroid, Point, ScaleFunction, TDigest, Totals, accepts};
-use crate::wire::{DecodeError, DecodeLimits};
+use crate::wire::{self, DecodeError, DecodeLimits};
 
 /// `asBytes`: doubles throughout.
 const VERBOSE: i32 = 1;
@@ -18,15 +18,7 @@ struct BigEndian<'a>(&'a [u8]);
 
 impl BigEndian<'_> {
     fn bytes<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        if self.0.len() < N {
-            return Err(DecodeError::Truncated {
-                needed: N,
-                remaining: self.0.len(),
-            });
-        }
-        let (head, rest) = self.0.split_at(N);
-        self.0 = rest;
-        Ok(head.try_into().expect("N bytes"))
+        Ok(wire::take(&mut self.0, N)?.try_into().expect("N bytes"))
     }
     fn i16(&mut self) -> Result<i16, DecodeError> {
         self.bytes().map(i16::from_be_bytes)
